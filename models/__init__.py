@@ -1,0 +1,1 @@
+"""Pure, synchronous online-learning code: no Kafka or Faust imports below this package."""

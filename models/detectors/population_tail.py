@@ -1,0 +1,101 @@
+"""How far an entity's features sit above the population's upper tail."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from river import base, stats
+
+
+class PopulationTail(base.AnomalyDetector):
+    """Score = how many tail widths the worst feature sits above the population's ``q_high``.
+
+    Each feature is compared in ``log1p`` space, where API volumes (heavy-tailed over orders of
+    magnitude) are roughly symmetric. The tail width is the gap between the ``q_high`` and
+    ``q_mid`` quantiles, floored at ``log(min_ratio)``, so "one width above p99" means "as far
+    above p99 as p99 is above the median". Memory is two P² quantile sketches per feature
+    (constant), which is why it can serve every account of a partition at once.
+
+    Parameters
+    ----------
+    q_high
+        The population quantile treated as the edge of normal.
+    q_mid
+        The reference quantile for the tail width.
+    min_samples
+        Scores are 0 until this many vectors were learned: no verdicts from a cold population.
+    min_ratio
+        The smallest tail width, as a ratio of values (2.0: p99 counts as at least 2x the median).
+
+    Examples
+    --------
+    >>> import random
+    >>> rng = random.Random(42)
+    >>> model = PopulationTail(min_samples=50)
+    >>> for _ in range(500):
+    ...     model.learn_one({"rpm": rng.lognormvariate(0, 0.5)})
+    >>> model.score_one({"rpm": 1.0})
+    0.0
+    >>> model.score_one({"rpm": 200.0}) > 2
+    True
+    """
+
+    def __init__(
+        self,
+        q_high: float = 0.99,
+        q_mid: float = 0.5,
+        min_samples: int = 100,
+        min_ratio: float = 2.0,
+    ) -> None:
+        self.q_high = q_high
+        self.q_mid = q_mid
+        self.min_samples = min_samples
+        self.min_ratio = min_ratio
+        self._high: dict[Any, stats.Quantile] = {}
+        self._mid: dict[Any, stats.Quantile] = {}
+        self.n_learned = 0
+
+    def learn_one(self, x: dict[Any, Any]) -> None:
+        for name, value in x.items():
+            level = math.log1p(max(float(value), 0.0))
+            if name not in self._high:
+                self._high[name] = stats.Quantile(self.q_high)
+                self._mid[name] = stats.Quantile(self.q_mid)
+            self._high[name].update(level)
+            self._mid[name].update(level)
+        self.n_learned += 1
+
+    def score_one(self, x: dict[Any, Any]) -> float:
+        excesses = self.excess(x)
+        return max(0.0, *excesses.values()) if excesses else 0.0
+
+    def excess(self, x: dict[Any, Any]) -> dict[Any, float]:
+        """Per feature: tail widths above ``q_high`` (negative when below); empty while cold."""
+        if self.n_learned < self.min_samples:
+            return {}
+        floor = math.log(self.min_ratio)
+        out = {}
+        for name, value in x.items():
+            if name not in self._high:
+                continue
+            high = _value(self._high[name])
+            width = max(high - _value(self._mid[name]), floor)
+            out[name] = (math.log1p(max(float(value), 0.0)) - high) / width
+        return out
+
+    def edge(self, name: Any) -> float | None:
+        """The population's ``q_high`` of one feature, in the feature's own units."""
+        if name not in self._high or self.n_learned < self.min_samples:
+            return None
+        return math.expm1(_value(self._high[name]))
+
+    @classmethod
+    def _unit_test_params(cls) -> Any:
+        yield {"min_samples": 10}
+        yield {"q_high": 0.95, "min_samples": 20, "min_ratio": 1.5}
+
+
+def _value(quantile: stats.Quantile) -> float:
+    value = quantile.get()
+    return 0.0 if value is None else float(value)

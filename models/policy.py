@@ -1,0 +1,142 @@
+"""Thresholds, shadow mode and warm-up minimums: the policy that turns risk into action.
+
+Policy is data (a versioned document), so operators can change it live and every alert and
+command can say which version made it. ``Policy.from_dict`` validates a whole document and
+raises ``PolicyError`` with a readable message, changing nothing, when any part is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+ENTITY_TYPES: Final = ("account", "asn", "campaign")
+
+
+class PolicyError(ValueError):
+    """A policy document or change that cannot be applied; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityPolicy:
+    """Risk thresholds in [0, 1] and the command that follows, for one entity type."""
+
+    alert: float = 0.5
+    throttle: float = 0.8
+    block: float = 0.97
+    limit_rpm: int = 10
+    ttl_s: int = 3600
+    # Re-send a command once this share of its TTL has passed (in event time) and the entity
+    # is still over the threshold; never once per event.
+    refresh_after: float = 0.8
+    # An entity alerted at some severity is alerted again at that severity only after this.
+    realert_s: int = 3600
+
+    def validate(self, where: str) -> None:
+        for name in ("alert", "throttle", "block"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise PolicyError(f"{where}.{name} must be between 0 and 1, got {value}")
+        if not self.alert <= self.throttle <= self.block:
+            raise PolicyError(
+                f"{where}: thresholds must satisfy alert <= throttle <= block, got "
+                f"{self.alert} / {self.throttle} / {self.block}"
+            )
+        if self.limit_rpm < 0:
+            raise PolicyError(f"{where}.limit_rpm must be >= 0, got {self.limit_rpm}")
+        if self.ttl_s <= 0 or self.realert_s < 0:
+            raise PolicyError(f"{where}.ttl_s must be > 0 and realert_s >= 0")
+        if not 0.0 < self.refresh_after <= 1.0:
+            raise PolicyError(f"{where}.refresh_after must be in (0, 1], got {self.refresh_after}")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The whole policy. ``version`` increases with every accepted change."""
+
+    version: int = 1
+    shadow: bool = False
+    # An account's own baseline may exonerate it only after this much history.
+    warmup_min_events: int = 30
+    warmup_min_seconds: int = 6 * 3600
+    account: EntityPolicy = field(default_factory=EntityPolicy)
+    asn: EntityPolicy = field(default_factory=EntityPolicy)
+    campaign: EntityPolicy = field(default_factory=EntityPolicy)
+
+    def for_entity(self, entity_type: str) -> EntityPolicy:
+        policy: EntityPolicy = getattr(self, entity_type)
+        return policy
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Policy:
+        """Build and validate a policy; unknown keys are errors (typos must not pass)."""
+        if not isinstance(doc, dict):
+            raise PolicyError("policy must be a JSON object")
+        top = {k: v for k, v in doc.items() if k not in ENTITY_TYPES}
+        _check_keys(top, cls, "policy", exclude=ENTITY_TYPES)
+        entities: dict[str, Any] = {}
+        for name in ENTITY_TYPES:
+            sub = doc.get(name, {})
+            if not isinstance(sub, dict):
+                raise PolicyError(f"policy.{name} must be an object")
+            _check_keys(sub, EntityPolicy, f"policy.{name}")
+            entities[name] = EntityPolicy(
+                **{k: _typed(EntityPolicy, k, v, name) for k, v in sub.items()}
+            )
+        values: dict[str, Any] = {k: _typed(cls, k, v, "policy") for k, v in top.items()}
+        policy = cls(**values, **entities)
+        policy.validate()
+        return policy
+
+    def validate(self) -> None:
+        if self.version < 1:
+            raise PolicyError(f"policy.version must be >= 1, got {self.version}")
+        if self.warmup_min_events < 0 or self.warmup_min_seconds < 0:
+            raise PolicyError("policy warm-up minimums must be >= 0")
+        for name in ENTITY_TYPES:
+            self.for_entity(name).validate(f"policy.{name}")
+
+    def with_changes(self, changes: dict[str, Any]) -> Policy:
+        """A new validated policy with dotted-key changes applied and the version bumped."""
+        doc = self.to_dict()
+        for key, value in changes.items():
+            parts = key.split(".")
+            target = doc
+            for part in parts[:-1]:
+                if part not in ENTITY_TYPES or not isinstance(target.get(part), dict):
+                    raise PolicyError(f"unknown policy key '{key}'")
+                target = target[part]
+            if parts[-1] not in target or isinstance(target[parts[-1]], dict):
+                raise PolicyError(f"unknown policy key '{key}'")
+            target[parts[-1]] = value
+        doc["version"] = self.version + 1
+        return Policy.from_dict(doc)
+
+
+def _check_keys(doc: dict[str, Any], cls: type, where: str, exclude: tuple[str, ...] = ()) -> None:
+    known = {name for name in cls.__dataclass_fields__ if name not in exclude}  # type: ignore[attr-defined]
+    unknown = sorted(set(doc) - known)
+    if unknown:
+        raise PolicyError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+
+
+def _typed(cls: type, name: str, value: Any, where: str) -> Any:
+    """Check a value against the field's type (bool, int or float) before it is used."""
+    default = getattr(cls(), name)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok:
+        raise PolicyError(f"{where}.{name} must be {type(default).__name__}, got {value!r}")
+    return float(value) if isinstance(default, float) else value
+
+
+DEFAULT_POLICY: Final = Policy()
