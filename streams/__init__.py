@@ -1,0 +1,1 @@
+"""Kafka wiring: the Faust app, topics, agents, views and the ``distillguard`` CLI."""

@@ -1,0 +1,1 @@
+"""Per-account detection: state table, population models, the request-processing agent."""

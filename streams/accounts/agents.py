@@ -1,0 +1,163 @@
+"""The request agent: validate -> account state -> score -> decide -> emit.
+
+Events are taken in small batches so each account touched in a batch writes its state to the
+changelog once per batch, not once per event. Table writes name the partition through the
+event that carried the account (the input topic and the tables are co-partitioned).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Final, cast
+
+import faust
+import orjson
+import structlog
+from faust.streams import Stream
+from faust.types import TP, EventT, StreamT
+
+from models.account import AccountState, features, learn_baseline, update
+from models.decide import decide
+from models.policy import DEFAULT_POLICY, Policy
+from models.request import Invalid, Request, parse_request
+from models.scoring import assess_account
+from streams.accounts.population import PopulationModels
+from streams.app import app, settings, table_options
+from streams.codec import deadletter_record
+from streams.emit import send_decision
+from streams.topics import deadletter_topic, requests_topic
+
+log = structlog.get_logger(__name__)
+
+# An account contributes one sample to its partition's population model per this much event
+# time, so the population is "accounts over time", not "requests" (heavy users do not dominate).
+LEARN_EVERY_S: Final = 60.0
+
+JSON_SCHEMA: Final[faust.Schema[Any, Any]] = faust.Schema(
+    key_serializer="json", value_serializer="json"
+)
+account_table = app.Table(
+    "accounts",
+    default=None,
+    partitions=settings.partitions,
+    schema=JSON_SCHEMA,
+    help="AccountState records (versioned lists of floats) by account_id.",
+    options=table_options(settings),
+)
+population_table = app.Table(
+    "population",
+    default=None,
+    partitions=settings.partitions,
+    schema=JSON_SCHEMA,
+    help="Population-model snapshots by input partition.",
+    options=table_options(settings),
+)
+population = PopulationModels(population_table)
+counters: Counter[str] = Counter()
+current_policy: Policy = DEFAULT_POLICY
+
+
+@app.agent(requests_topic)
+async def process_requests(stream: StreamT[Any]) -> None:
+    concrete = cast(Stream[Any], stream)  # take_events is on the class, not the protocol
+    async for events in concrete.take_events(settings.batch_max, within=settings.batch_within_s):
+        await handle_batch(concrete, events)
+
+
+async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> None:
+    """Process one batch; one bad message never stops the rest."""
+    touched: dict[str, tuple[AccountState, EventT[Any]]] = {}
+    for event in events:
+        stream._set_current_event(event)  # table reads/writes use this event's partition
+        try:
+            await handle_event(event, touched)
+        except Exception as exc:  # a bug on one event must not kill the worker
+            log.exception("event failed", offset=event.message.offset)
+            await dead_letter(event, Invalid("internal", f"processing failed: {exc!r}"))
+    for account_id, (state, event) in touched.items():
+        stream._set_current_event(event)
+        account_table[account_id] = state.encode()
+
+
+@app.timer(interval=settings.snapshot_every_s)
+async def snapshot_population() -> None:
+    """Write changed population models to their partition's changelog (not per event).
+
+    Only the changelog is written: it is what a restarted or new owner recovers from, and
+    an explicit partition needs no stream event (the local store keeps the live model)."""
+    for partition, snapshot in population.changed_snapshots():
+        population_table.send_changelog(partition, str(partition), snapshot)
+
+
+async def handle_event(
+    event: EventT[Any], touched: dict[str, tuple[AccountState, EventT[Any]]]
+) -> None:
+    parsed = parse_request(event.value)
+    if isinstance(parsed, Invalid):
+        await dead_letter(event, parsed)
+        return
+    req: Request = parsed
+    counters["processed"] += 1
+    policy = current_policy
+    cached = touched.get(req.account_id)
+    state = cached[0] if cached else AccountState.decode(account_table.get(req.account_id))
+    touched[req.account_id] = (state, event)
+
+    update(state, req)
+    feat = features(
+        state,
+        warmup_min_events=policy.warmup_min_events,
+        warmup_min_seconds=policy.warmup_min_seconds,
+    )
+    model = population.for_partition(event.message.partition)
+    assessment = assess_account(feat, model)
+    decision = decide(
+        state.decision,
+        assessment,
+        policy,
+        entity_type="account",
+        entity_id=req.account_id,
+        event_ts=req.ts,
+        event_id=req.event_id,
+    )
+    if not state.decision.suspected(req.ts, policy.account.realert_s):
+        learn_baseline(state)
+        if req.ts - state.last_learn_ts >= LEARN_EVERY_S:
+            model.learn_one(feat.population_vector())
+            state.last_learn_ts = req.ts
+    if decision.alert or decision.command:
+        counters["alerts"] += decision.alert is not None
+        counters["commands"] += decision.command is not None
+        await send_decision(decision)
+
+
+async def dead_letter(event: EventT[Any], invalid: Invalid) -> None:
+    counters["deadletter"] += 1
+    counters[f"deadletter.{invalid.code}"] += 1
+    message = event.message
+    record = deadletter_record(
+        invalid,
+        value=message.value,
+        key=message.key,
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp=message.timestamp,
+        received_at=time.time(),
+    )
+    await deadletter_topic.send(key=message.key, value=orjson.dumps(record))
+    log.warning(
+        "dead-lettered",
+        code=invalid.code,
+        reason=invalid.reason,
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+    )
+
+
+@app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's receiver type is loose
+async def on_assigned(sender: Any, assigned: set[TP], **_: Any) -> None:
+    population.keep_only({tp.partition for tp in assigned if tp.topic == settings.topics.requests})

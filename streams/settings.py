@@ -1,0 +1,238 @@
+"""Environment -> typed, validated settings (Kafka security included; secrets stay secret).
+
+One place reads the environment, so the worker, the CLI tools and the tests agree on topic
+names and connection details. Every variable is listed in ``ENV_DOCS`` (the README table is
+generated from it) and validated at start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+DEFAULT_BOOTSTRAP: Final = "127.0.0.1:19092"
+SECURITY_PROTOCOLS: Final = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS: Final = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+ENV_DOCS: Final = {
+    "KAFKA_BOOTSTRAP_SERVERS": (
+        "Kafka bootstrap servers. When set, nothing starts a local broker.",
+        "the local broker (.local/kafka/bootstrap) or 127.0.0.1:19092",
+    ),
+    "KAFKA_SECURITY_PROTOCOL": ("PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.", "PLAINTEXT"),
+    "KAFKA_SASL_MECHANISM": ("PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.", "PLAIN"),
+    "KAFKA_SASL_USERNAME": ("SASL user name.", "(none)"),
+    "KAFKA_SASL_PASSWORD": ("SASL password (never logged or printed).", "(none)"),
+    "KAFKA_SSL_CAFILE": ("CA bundle for SSL / SASL_SSL.", "system CAs"),
+    "KAFKA_SSL_CERTFILE": ("Client certificate (mutual TLS).", "(none)"),
+    "KAFKA_SSL_KEYFILE": ("Client key (mutual TLS).", "(none)"),
+    "DG_APP_ID": ("Faust app id = consumer group and prefix of internal topics.", "distillguard"),
+    "DG_TOPIC_REQUESTS": ("Input topic of request.v1 events.", "llm.requests"),
+    "DG_TOPIC_ALERTS": ("Output topic of alert.v1.", "distillguard.alerts"),
+    "DG_TOPIC_THROTTLE": ("Output topic of throttle.v1.", "distillguard.throttle"),
+    "DG_TOPIC_DEADLETTER": ("Rejected input, with reasons.", "distillguard.deadletter"),
+    "DG_TOPIC_CONTROL": ("Compacted control.v1 topic (policy).", "distillguard.control"),
+    "DG_PARTITIONS": ("Partitions of the input topic and of every table.", "8"),
+    "DG_REPLICATION": ("Replication factor of created topics.", "1"),
+    "DG_STORE": ("Table store: memory:// or rocksdb://.", "memory://"),
+    "DG_DATA_DIR": ("Worker data folder (RocksDB tables).", ".local/worker"),
+    "DG_WEB_HOST": ("Worker HTTP bind address.", "127.0.0.1"),
+    "DG_WEB_PORT": ("Worker HTTP port.", "6066"),
+    "DG_BATCH_MAX": ("Events per processing batch.", "500"),
+    "DG_BATCH_WITHIN_S": ("Longest wait to fill a batch (latency bound).", "0.2"),
+    "DG_SNAPSHOT_EVERY_S": ("Population-model snapshot interval (wall clock).", "30"),
+    "DG_LOG_FORMAT": ("json or console.", "console in a terminal, else json"),
+    "DG_LOG_LEVEL": ("DEBUG, INFO, WARNING or ERROR.", "INFO"),
+}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Secret(str):
+    """A string that never shows its value in repr/str formatting of settings or logs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSettings:
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: Secret | None = field(default=None, repr=False)
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    def confluent_config(self) -> dict[str, Any]:
+        """librdkafka properties for confluent-kafka clients (admin, tools)."""
+        conf: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        }
+        if self.security_protocol.startswith("SASL"):
+            conf["sasl.mechanism"] = self.sasl_mechanism
+            conf["sasl.username"] = self.sasl_username
+            conf["sasl.password"] = self.sasl_password.reveal() if self.sasl_password else None
+        if self.security_protocol.endswith("SSL"):
+            for key, value in (
+                ("ssl.ca.location", self.ssl_cafile),
+                ("ssl.certificate.location", self.ssl_certfile),
+                ("ssl.key.location", self.ssl_keyfile),
+            ):
+                if value:
+                    conf[key] = value
+        return conf
+
+    def faust_broker_url(self) -> str:
+        return ";".join(f"kafka://{host}" for host in self.bootstrap_servers.split(","))
+
+    def faust_credentials(self) -> Any:
+        """Faust credentials object, or None for PLAINTEXT."""
+        import faust
+
+        context = None
+        if self.security_protocol.endswith("SSL"):
+            context = ssl.create_default_context(cafile=self.ssl_cafile)
+            if self.ssl_certfile:
+                context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        if self.security_protocol.startswith("SASL"):
+            password = self.sasl_password.reveal() if self.sasl_password else ""
+            if self.sasl_mechanism == "PLAIN":
+                return faust.SASLCredentials(
+                    username=self.sasl_username, password=password, ssl_context=context
+                )
+            return faust.SASLCredentials(
+                username=self.sasl_username,
+                password=password,
+                mechanism=self.sasl_mechanism,
+                ssl_context=context,
+            )
+        if context is not None:
+            return faust.SSLCredentials(context)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    requests: str = "llm.requests"
+    alerts: str = "distillguard.alerts"
+    throttle: str = "distillguard.throttle"
+    deadletter: str = "distillguard.deadletter"
+    control: str = "distillguard.control"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    topics: Topics = field(default_factory=Topics)
+    app_id: str = "distillguard"
+    partitions: int = 8
+    replication: int = 1
+    store: str = "memory://"
+    data_dir: Path = Path(".local/worker")
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    batch_max: int = 500
+    batch_within_s: float = 0.2
+    snapshot_every_s: float = 30.0
+    log_format: str | None = None
+    log_level: str = "INFO"
+
+
+def _local_bootstrap() -> str | None:
+    """The address deploy/kafka/kafka.sh wrote when it started the local broker."""
+    path = Path(__file__).resolve().parent.parent / ".local" / "kafka" / "bootstrap"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raises ``SettingsError`` naming the bad variable."""
+    env = os.environ if env is None else env
+
+    def get(name: str, default: str) -> str:
+        value = env.get(name, "").strip()
+        return value or default
+
+    def number(name: str, default: str, cast: type, low: float) -> Any:
+        raw = get(name, default)
+        try:
+            value = cast(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a {cast.__name__}, got {raw!r}") from None
+        if value < low:
+            raise SettingsError(f"{name} must be >= {low}, got {value}")
+        return value
+
+    def choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = get(name, default).upper()
+        if value not in allowed:
+            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    protocol = choice("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", SECURITY_PROTOCOLS)
+    username = env.get("KAFKA_SASL_USERNAME") or None
+    password = env.get("KAFKA_SASL_PASSWORD")
+    if protocol.startswith("SASL") and not (username and password):
+        raise SettingsError(
+            f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+        )
+    for name in ("KAFKA_SSL_CAFILE", "KAFKA_SSL_CERTFILE", "KAFKA_SSL_KEYFILE"):
+        if env.get(name) and not Path(env[name]).is_file():
+            raise SettingsError(f"{name}={env[name]!r} is not a readable file")
+    kafka = KafkaSettings(
+        bootstrap_servers=get("KAFKA_BOOTSTRAP_SERVERS", _local_bootstrap() or DEFAULT_BOOTSTRAP),
+        security_protocol=protocol,
+        sasl_mechanism=choice("KAFKA_SASL_MECHANISM", "PLAIN", SASL_MECHANISMS),
+        sasl_username=username,
+        sasl_password=Secret(password) if password else None,
+        ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
+        ssl_certfile=env.get("KAFKA_SSL_CERTFILE") or None,
+        ssl_keyfile=env.get("KAFKA_SSL_KEYFILE") or None,
+    )
+    default_topics = Topics()
+    topics = Topics(
+        requests=get("DG_TOPIC_REQUESTS", default_topics.requests),
+        alerts=get("DG_TOPIC_ALERTS", default_topics.alerts),
+        throttle=get("DG_TOPIC_THROTTLE", default_topics.throttle),
+        deadletter=get("DG_TOPIC_DEADLETTER", default_topics.deadletter),
+        control=get("DG_TOPIC_CONTROL", default_topics.control),
+    )
+    store = get("DG_STORE", "memory://")
+    if store not in ("memory://", "rocksdb://"):
+        raise SettingsError(f"DG_STORE must be memory:// or rocksdb://, got {store!r}")
+    log_format = env.get("DG_LOG_FORMAT") or None
+    if log_format not in (None, "json", "console"):
+        raise SettingsError(f"DG_LOG_FORMAT must be json or console, got {log_format!r}")
+    return Settings(
+        kafka=kafka,
+        topics=topics,
+        app_id=get("DG_APP_ID", "distillguard"),
+        partitions=number("DG_PARTITIONS", "8", int, 1),
+        replication=number("DG_REPLICATION", "1", int, 1),
+        store=store,
+        data_dir=Path(get("DG_DATA_DIR", ".local/worker")),
+        web_host=get("DG_WEB_HOST", "127.0.0.1"),
+        web_port=number("DG_WEB_PORT", "6066", int, 0),
+        batch_max=number("DG_BATCH_MAX", "500", int, 1),
+        batch_within_s=number("DG_BATCH_WITHIN_S", "0.2", float, 0.001),
+        snapshot_every_s=number("DG_SNAPSHOT_EVERY_S", "30", float, 0.1),
+        log_format=log_format,
+        log_level=choice("DG_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    )
