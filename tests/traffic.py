@@ -1,0 +1,54 @@
+"""Small seeded request streams for tests: a benign background and planted bursts."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+T0 = 1_790_000_000.0  # 2026-09-21, a fixed event-time origin so runs are reproducible
+
+
+def benign_background(
+    n_accounts: int, duration_s: float, mean_gap_s: float = 60.0, seed: int = 7
+) -> list[dict[str, Any]]:
+    """Accounts that each send ~one request per ``mean_gap_s`` with modest outputs."""
+    rng = random.Random(seed)
+    events = []
+    for a in range(n_accounts):
+        ts = T0 + rng.uniform(0, mean_gap_s)
+        while ts < T0 + duration_s:
+            events.append(
+                request(f"benign-{a}", ts, rng, output_tokens=int(rng.lognormvariate(6, 0.6)))
+            )
+            ts += rng.expovariate(1.0 / mean_gap_s)
+    return events
+
+
+def burst(
+    account_id: str, start_s: float, duration_s: float, per_min: float, seed: int = 11
+) -> list[dict[str, Any]]:
+    """One account harvesting: ``per_min`` requests a minute with long outputs."""
+    rng = random.Random(seed)
+    events = []
+    ts = T0 + start_s
+    while ts < T0 + start_s + duration_s:
+        events.append(request(account_id, ts, rng, output_tokens=int(rng.uniform(3000, 6000))))
+        ts += rng.expovariate(per_min / 60.0)
+    return events
+
+
+def request(account_id: str, ts: float, rng: random.Random, output_tokens: int) -> dict[str, Any]:
+    return {
+        "event_id": f"{account_id}-{ts:.3f}",
+        "ts": round(ts, 3),
+        "account_id": account_id,
+        "asn": 64500 + rng.randrange(20),
+        "asn_type": "residential",
+        "input_tokens": rng.randrange(50, 800),
+        "output_tokens": output_tokens,
+        "reasoning": False,
+    }
+
+
+def in_time_order(*streams: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted((e for s in streams for e in s), key=lambda e: e["ts"])

@@ -1,0 +1,84 @@
+"""Dead-letter records and settings: what operators see when input or configuration is bad."""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+import pytest
+
+from models.request import Invalid
+from streams.codec import deadletter_record, redact_prompt
+from streams.settings import Secret, SettingsError, load_settings
+
+
+def test_deadletter_keeps_original_bytes_and_coordinates() -> None:
+    record = deadletter_record(
+        Invalid("not_json", "not valid JSON"),
+        value=b"\xff\x00",
+        key=b"k",
+        topic="t",
+        partition=3,
+        offset=42,
+        timestamp=1.0,
+        received_at=2.0,
+    )
+    assert base64.b64decode(record["value_b64"]) == b"\xff\x00"
+    assert record["source"] == {"topic": "t", "partition": 3, "offset": 42, "timestamp": 1.0}
+    assert (record["error_code"], record["reason"], record["redacted"]) == (
+        "not_json",
+        "not valid JSON",
+        [],
+    )
+
+
+def test_deadletter_never_keeps_prompt_text() -> None:
+    raw = orjson.dumps({"account_id": "a", "prompt": "secret words"})
+    cleaned, removed = redact_prompt(raw)
+    assert b"secret words" not in cleaned and removed == ["prompt"]
+    assert orjson.loads(cleaned) == {"account_id": "a"}
+
+
+def test_settings_defaults_and_overrides() -> None:
+    s = load_settings(
+        {"KAFKA_BOOTSTRAP_SERVERS": "h:1", "DG_PARTITIONS": "3", "DG_TOPIC_ALERTS": "x"}
+    )
+    assert (s.kafka.bootstrap_servers, s.partitions, s.topics.alerts, s.topics.requests) == (
+        "h:1",
+        3,
+        "x",
+        "llm.requests",
+    )
+    assert s.kafka.confluent_config() == {
+        "bootstrap.servers": "h:1",
+        "security.protocol": "PLAINTEXT",
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"DG_PARTITIONS": "many"}, "DG_PARTITIONS must be a int"),
+        ({"DG_PARTITIONS": "0"}, "DG_PARTITIONS must be >= 1"),
+        ({"KAFKA_SECURITY_PROTOCOL": "TLS"}, "KAFKA_SECURITY_PROTOCOL must be one of"),
+        ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "needs KAFKA_SASL_USERNAME"),
+        ({"DG_STORE": "redis://"}, "DG_STORE must be"),
+        ({"KAFKA_SSL_CAFILE": "/nonexistent/ca.pem"}, "KAFKA_SSL_CAFILE"),
+    ],
+)
+def test_bad_settings_name_the_variable(env: dict[str, str], words: str) -> None:
+    with pytest.raises(SettingsError, match=words):
+        load_settings(env)
+
+
+def test_sasl_password_is_never_shown() -> None:
+    s = load_settings(
+        {
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_USERNAME": "u",
+            "KAFKA_SASL_PASSWORD": "hunter2",
+        }
+    )
+    assert "hunter2" not in repr(s)
+    assert repr(Secret("hunter2")) == "Secret('***')"
+    assert s.kafka.confluent_config()["sasl.password"] == "hunter2"

@@ -1,0 +1,248 @@
+"""The first detector end to end in pure code: features, population tail, risk, decisions."""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+import random
+
+import pytest
+from river import metrics
+
+from models.account import AccountState, features, learn_baseline, update
+from models.decide import DecisionState, decide, stable_id
+from models.detectors import PopulationTail
+from models.policy import Policy, PolicyError
+from models.request import Request
+from models.risk import Assessment, squash
+from models.scoring import assess_account
+from models.sketches import decayed_add, decayed_rate, ew_update
+
+T0 = 1_790_000_000.0
+
+
+def req(account: str, ts: float, out: int = 500) -> Request:
+    return Request(
+        event_id=f"{account}-{ts}",
+        ts=ts,
+        account_id=account,
+        asn=1,
+        input_tokens=10,
+        output_tokens=out,
+    )
+
+
+# --- sketches -------------------------------------------------------------------------------
+
+
+def test_decayed_rate_of_a_steady_stream_converges_to_the_true_rate() -> None:
+    total, last = 0.0, T0
+    for i in range(2000):  # one event every 10 s for ~5.5 h, tau = 1 h
+        ts = T0 + 10 * i
+        total = decayed_add(total, last, ts, 1.0, 3600.0)
+        last = ts
+    assert decayed_rate(total, last, last, 3600.0) == pytest.approx(0.1, rel=0.06)
+
+
+def test_late_events_give_the_same_total_as_in_order() -> None:
+    in_order = decayed_add(decayed_add(0.0, T0, T0, 1.0, 60.0), T0, T0 + 30, 1.0, 60.0)
+    late = decayed_add(decayed_add(0.0, T0, T0 + 30, 1.0, 60.0), T0 + 30, T0, 1.0, 60.0)
+    assert late == pytest.approx(in_order)
+
+
+def test_ew_update_matches_hand_computation() -> None:
+    mean, var = ew_update(2.0, 1.0, 4.0, 0.25)
+    assert mean == 2.5
+    assert var == pytest.approx(0.75 * (1.0 + 0.25 * 4.0))
+
+
+# --- account features ----------------------------------------------------------------------
+
+
+def test_account_rates_have_exact_values() -> None:
+    state = AccountState()
+    update(state, req("a", T0, out=1000))
+    update(state, req("a", T0 + 60, out=1000))
+    feat = features(state, warmup_min_events=30, warmup_min_seconds=3600)
+    # Bias-corrected: two requests over the 60 s the account has existed, not over 5 minutes.
+    expected_5m = (math.exp(-60 / 300) + 1) / (300 * -math.expm1(-60 / 300)) * 60
+    assert feat.requests_per_min == pytest.approx(expected_5m)
+    hour_window = 3600 * -math.expm1(-60 / 3600)
+    assert feat.output_tokens_per_hour == pytest.approx(1000 * (math.exp(-60 / 3600) + 1) / hour_window * 3600)
+    assert feat.own_z_requests is None  # not warm: a cold baseline must not exonerate
+    assert (feat.history_s, feat.events) == (60.0, 2.0)
+
+
+def test_baseline_warms_up_and_then_reports_deviation() -> None:
+    state = AccountState()
+    for i in range(200):  # a steady account: one request every 2 minutes for ~6.6 h
+        update(state, req("a", T0 + 120 * i))
+        learn_baseline(state)
+    feat = features(state, warmup_min_events=30, warmup_min_seconds=6 * 3600)
+    assert feat.own_z_requests is not None and abs(feat.own_z_requests) < 1.0
+    for i in range(300):  # then 10 requests a minute
+        update(state, req("a", T0 + 24_000 + 6 * i))
+    burst = features(state, warmup_min_events=30, warmup_min_seconds=6 * 3600)
+    assert burst.own_z_requests is not None and burst.own_z_requests > 3.0
+
+
+def test_state_encoding_round_trips_and_is_versioned() -> None:
+    state = AccountState()
+    update(state, req("a", T0))
+    learn_baseline(state)
+    state.decision.action, state.decision.action_until = 1.0, T0 + 3600
+    encoded = state.encode()
+    assert AccountState.decode(encoded) == state
+    assert AccountState.decode([999.0, *encoded[1:]]) == AccountState()  # other release: reset
+    assert AccountState.decode(encoded[:-1]) == AccountState()
+    assert len(repr(encoded).encode()) < 1024  # a few hundred bytes per account, bounded
+
+
+# --- the population detector (River contract) -----------------------------------------------
+
+
+@pytest.mark.parametrize("params", list(PopulationTail._unit_test_params()))
+def test_population_tail_river_contract(params: dict[str, float]) -> None:
+    model = PopulationTail(**params)
+    rng = random.Random(1)
+    for _ in range(200):
+        model.learn_one({"x": rng.lognormvariate(0, 1), "y": rng.random()})
+    clone = model.clone()
+    assert clone.n_learned == 0 and clone.q_high == model.q_high  # clone = same params, fresh
+    restored = pickle.loads(pickle.dumps(model))
+    point = {"x": 50.0, "y": 0.5}
+    assert restored.score_one(point) == model.score_one(point)
+    before = copy.deepcopy(model)
+    model.score_one(point)
+    assert model.score_one(point) == before.score_one(point)  # scoring does not learn
+
+
+def test_population_tail_auc_on_labelled_stream() -> None:
+    rng = random.Random(3)
+    model = PopulationTail(min_samples=50)
+    auc = metrics.ROCAUC()
+    for i in range(3000):
+        attack = rng.random() < 0.05
+        x = {
+            "rpm": rng.lognormvariate(3 if attack else 0, 0.6),
+            "tok": rng.lognormvariate(9 if attack else 6, 0.5),
+        }
+        if i > 100:
+            auc.update(attack, model.score_one(x))
+        if not attack:
+            model.learn_one(x)
+    assert auc.get() > 0.95
+
+
+def test_population_tail_is_silent_while_cold() -> None:
+    model = PopulationTail(min_samples=100)
+    for _ in range(99):
+        model.learn_one({"x": 1.0})
+    assert model.score_one({"x": 1e9}) == 0.0
+
+
+# --- risk and decisions ----------------------------------------------------------------------
+
+
+def warm_population() -> PopulationTail:
+    rng = random.Random(5)
+    model = PopulationTail(min_samples=100)
+    for _ in range(1000):
+        model.learn_one(
+            {
+                "requests_per_min": rng.lognormvariate(0, 0.4),
+                "output_tokens_per_hour": rng.lognormvariate(8, 0.5),
+            }
+        )
+    return model
+
+
+def test_assessment_names_the_feature_and_the_population_baseline() -> None:
+    state = AccountState()
+    for i in range(600):
+        update(state, req("h", T0 + 2 * i, out=4000))
+    feat = features(state, warmup_min_events=30, warmup_min_seconds=6 * 3600)
+    result = assess_account(feat, warm_population())
+    assert result.score > 0.95
+    top = result.reasons[0]
+    assert top.feature in ("requests_per_min", "output_tokens_per_hour")
+    assert top.baseline is not None and top.value > top.baseline
+    assert "vs population p99" in top.detail
+
+
+def test_warm_own_baseline_exonerates_a_steady_heavy_account() -> None:
+    population = warm_population()
+    state = AccountState()
+    for i in range(4000):  # a batch job: 30 req/min, 24 h, every day the same
+        update(state, req("batch", T0 + 2 * i * 24))
+        learn_baseline(state)
+    feat = features(state, warmup_min_events=30, warmup_min_seconds=6 * 3600)
+    assert feat.own_z_requests is not None
+    cold = features(state, warmup_min_events=10**9, warmup_min_seconds=0)
+    assert assess_account(feat, population).score < assess_account(cold, population).score
+
+
+def test_squash_is_monotone_in_unit_interval() -> None:
+    values = [squash(x / 10) for x in range(-5, 50)]
+    assert values == sorted(values) and values[0] == 0.0 and values[-1] < 1.0
+
+
+def test_decisions_escalate_once_and_refresh_only_near_ttl_end() -> None:
+    policy = Policy()
+    state = DecisionState()
+    high = Assessment(0.85, ())
+
+    def run(score: float, ts: float) -> tuple[str | None, str | None]:
+        d = decide(
+            state,
+            Assessment(score, high.reasons),
+            policy,
+            entity_type="account",
+            entity_id="a",
+            event_ts=ts,
+            event_id=f"e{ts}",
+        )
+        return (d.alert.severity if d.alert else None, d.command.action if d.command else None)
+
+    assert run(0.1, T0) == (None, None)
+    assert run(0.6, T0 + 1) == ("low", None)
+    assert run(0.6, T0 + 2) == (None, None)
+    assert run(0.85, T0 + 3) == ("high", "throttle")
+    assert run(0.85, T0 + 4) == (None, None)  # same action within TTL: nothing
+    assert run(0.99, T0 + 5) == ("critical", "block")
+    assert run(0.85, T0 + 6) == (None, None)  # no downgrade by command; TTL lapses instead
+    assert run(0.99, T0 + 5 + 0.8 * 3600 + 1) == (None, "block")  # refresh near the TTL's end
+
+
+def test_decision_ids_are_deterministic_and_shadow_mode_sends_no_command() -> None:
+    def once(policy: Policy) -> tuple[str | None, str | None]:
+        d = decide(
+            DecisionState(),
+            Assessment(0.9, ()),
+            policy,
+            entity_type="account",
+            entity_id="a",
+            event_ts=T0,
+            event_id="e",
+        )
+        return (d.alert.alert_id if d.alert else None, d.command.command_id if d.command else None)
+
+    assert once(Policy()) == once(Policy())
+    alert_id, command_id = once(Policy(shadow=True))
+    assert alert_id is not None and command_id is None
+    assert stable_id("x", 1) != stable_id("x", 2)
+
+
+def test_policy_validation_rejects_and_changes_nothing() -> None:
+    policy = Policy()
+    with pytest.raises(PolicyError, match="alert <= throttle <= block"):
+        policy.with_changes({"account.alert": 0.95})
+    with pytest.raises(PolicyError, match="unknown policy key"):
+        policy.with_changes({"account.alrt": 0.1})
+    with pytest.raises(PolicyError, match="must be bool"):
+        Policy.from_dict({"shadow": "yes"})
+    changed = policy.with_changes({"account.throttle": 0.7, "shadow": True})
+    assert (changed.version, changed.account.throttle, changed.shadow) == (2, 0.7, True)
+    assert Policy.from_dict(changed.to_dict()) == changed
+    assert policy.account.throttle == 0.8
