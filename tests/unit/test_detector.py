@@ -69,7 +69,9 @@ def test_account_rates_have_exact_values() -> None:
     expected_5m = (math.exp(-60 / 300) + 1) / (300 * -math.expm1(-60 / 300)) * 60
     assert feat.requests_per_min == pytest.approx(expected_5m)
     hour_window = 3600 * -math.expm1(-60 / 3600)
-    assert feat.output_tokens_per_hour == pytest.approx(1000 * (math.exp(-60 / 3600) + 1) / hour_window * 3600)
+    assert feat.output_tokens_per_hour == pytest.approx(
+        1000 * (math.exp(-60 / 3600) + 1) / hour_window * 3600
+    )
     assert feat.own_z_requests is None  # not warm: a cold baseline must not exonerate
     assert (feat.history_s, feat.events) == (60.0, 2.0)
 
