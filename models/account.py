@@ -1,19 +1,29 @@
 """Per-account state and features, as a compact versioned record of numbers.
 
-The state is what a Faust table stores for each account, so it is plain floats (encoded as
-one JSON list), not pickled River objects: ~20 floats is a few hundred bytes per account
-against ~0.6 KiB of heap for three River stats objects. Every rate is driven by event time.
+The state is what a Faust table stores for each account, so it is plain numbers (one JSON
+list), not pickled River objects (three River stats objects alone cost ~0.6 KiB of heap).
+Its size is fixed: ~45 floats, a few small int sketches and a 24-bin activity profile, at
+most ~2 KiB encoded however the account behaves. Every rate is driven by event time.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from models.decide import DecisionState
 from models.request import Request
-from models.sketches import decayed_add, decayed_rate, ew_update
+from models.sketches import (
+    decayed_add,
+    decayed_rate,
+    ew_update,
+    hamming64,
+    hash32,
+    kmv_add,
+    kmv_estimate,
+    normalised_entropy,
+)
 
 MINUTE: Final = 60.0
 HOUR: Final = 3600.0
@@ -23,22 +33,45 @@ BASELINE_TAU: Final = DAY
 # Floor on the baseline spread (log1p units) so a perfectly steady account is not flagged for
 # a small wobble.
 BASELINE_MIN_STD: Final = 0.35
+NEAR_DUPLICATE_BITS: Final = 3  # SimHash Hamming distance that counts as "the same prompt"
+RECENT_PROMPTS: Final = 8  # prompts remembered for near-duplicate checks
+PROMPT_SKETCH_K: Final = 16  # KMV size for distinct prompts
+IDENTITY_SKETCH_K: Final = 8  # KMV size for distinct ASNs, IPs, client fingerprints
+HIGH_COT: Final = 0.5  # cot_elicitation at or above this counts as an elicitation prompt
+PROFILE_CAP: Final = 10_000.0  # the 24-h profile is halved when its total passes this
+GAP_WEIGHT: Final = 0.05  # inter-arrival statistics: weight of each new gap
 
 
 @dataclass(slots=True)
 class AccountState:
-    """Everything distillguard remembers about one account (bounded: a fixed set of floats)."""
+    """Everything distillguard remembers about one account (bounded, see module doc)."""
 
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     first_ts: float = 0.0
     last_ts: float = 0.0
     n_events: float = 0.0
+    n_hashed: float = 0.0  # requests that carried a prompt SimHash, lifetime
+    created_ts: float = 0.0  # account_created_ts as last reported (0 = unknown)
+    # Event-time decayed sums (horizon in the name).
     req_5m: float = 0.0
     req_1h: float = 0.0
     req_24h: float = 0.0
     out_1h: float = 0.0
     out_24h: float = 0.0
+    in_24h: float = 0.0
+    reasoning_24h: float = 0.0
+    cot_24h: float = 0.0
+    cot_high_24h: float = 0.0
+    hashed_24h: float = 0.0  # requests that carried a prompt SimHash
+    near_dup_24h: float = 0.0
+    hosting_24h: float = 0.0
+    routed_24h: float = 0.0
+    error_24h: float = 0.0
+    # Inter-arrival gaps: exponentially weighted mean/variance of log(1 + gap seconds).
+    gap_mean: float = 0.0
+    gap_var: float = 0.0
+    # The account's own baseline of its hourly rates (log1p units).
     base_ts: float = 0.0
     base_n: float = 0.0
     base_req_mean: float = 0.0
@@ -46,24 +79,49 @@ class AccountState:
     base_out_mean: float = 0.0
     base_out_var: float = 0.0
     last_learn_ts: float = 0.0
-    # What was last sent about this account, so commands are never once per event.
     decision: DecisionState = field(default_factory=DecisionState)
+    recent_prompts: list[int] = field(default_factory=list)
+    prompts_kmv: list[int] = field(default_factory=list)
+    asns_kmv: list[int] = field(default_factory=list)
+    ips_kmv: list[int] = field(default_factory=list)
+    fingerprints_kmv: list[int] = field(default_factory=list)
+    hours: list[float] = field(default_factory=lambda: [0.0] * 24)
 
-    def encode(self) -> list[float]:
-        """``[VERSION, number..., decision...]``: compact and schema-versioned."""
-        return [float(self.VERSION), *(getattr(self, n) for n in _NUMBERS), *self.decision.encode()]
+    def encode(self) -> list[Any]:
+        """``[VERSION, [numbers], [decision], [sketches]...]``: compact and versioned."""
+        return [
+            self.VERSION,
+            [getattr(self, n) for n in _NUMBERS],
+            self.decision.encode(),
+            *(getattr(self, n) for n in _LISTS),
+        ]
 
     @classmethod
-    def decode(cls, raw: list[float] | None) -> AccountState:
+    def decode(cls, raw: list[Any] | None) -> AccountState:
         """Load a stored record; an unknown version or shape starts the account afresh."""
-        if not raw or raw[0] != cls.VERSION or len(raw) != _ENCODED_LEN:
+        if not raw or raw[0] != cls.VERSION or len(raw) != 3 + len(_LISTS):
             return cls()
-        numbers = dict(zip(_NUMBERS, raw[1 : len(_NUMBERS) + 1], strict=True))
-        return cls(**numbers, decision=DecisionState.decode(raw[len(_NUMBERS) + 1 :]))
+        numbers, decision, *lists = raw[1:]
+        if len(numbers) != len(_NUMBERS) or len(decision) != 4 or len(lists[-1]) != 24:
+            return cls()
+        return cls(
+            **dict(zip(_NUMBERS, numbers, strict=True)),
+            decision=DecisionState.decode(decision),
+            **dict(zip(_LISTS, lists, strict=True)),
+        )
 
 
-_NUMBERS: Final = tuple(f.name for f in fields(AccountState) if f.name != "decision")
-_ENCODED_LEN: Final = 1 + len(_NUMBERS) + len(DecisionState().encode())
+_LISTS: Final = (
+    "recent_prompts",
+    "prompts_kmv",
+    "asns_kmv",
+    "ips_kmv",
+    "fingerprints_kmv",
+    "hours",
+)
+_NUMBERS: Final = tuple(
+    f.name for f in fields(AccountState) if f.name != "decision" and f.name not in _LISTS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +130,26 @@ class AccountFeatures:
 
     requests_per_min: float
     requests_per_hour: float
+    requests_per_day: float
     output_tokens_per_hour: float
+    output_tokens_per_day: float
+    output_tokens_per_request: float
+    output_input_ratio: float
+    reasoning_share: float
+    cot_mean: float
+    cot_high_share: float
+    near_duplicate_share: float
+    prompt_diversity: float  # distinct prompts / requests with a prompt hash (lifetime)
+    gap_spread: float  # std of log inter-arrival gaps: low = machine-regular
+    hour_entropy: float  # 0 = always the same hour, 1 = around the clock
+    burstiness: float  # last-hour rate / last-day average hourly rate
+    account_age_days: float | None
+    distinct_asns: float
+    distinct_ips: float
+    distinct_fingerprints: float
+    hosting_share: float
+    routed_share: float
+    error_share: float
     # log1p(hourly rate) minus the account's own baseline, in baseline standard deviations;
     # None until the baseline has warmed up (a cold baseline must not exonerate anyone).
     own_z_requests: float | None
@@ -82,11 +159,13 @@ class AccountFeatures:
     history_s: float
     events: float
 
-    def population_vector(self) -> dict[str, float]:
-        """The features a population model compares across accounts."""
+    def volume_vector(self) -> dict[str, float]:
+        """The volume features a population model compares across accounts."""
         return {
             "requests_per_min": self.requests_per_min,
+            "requests_per_day": self.requests_per_day,
             "output_tokens_per_hour": self.output_tokens_per_hour,
+            "output_tokens_per_day": self.output_tokens_per_day,
         }
 
 
@@ -96,14 +175,57 @@ def update(state: AccountState, req: Request) -> None:
     if state.n_events == 0:
         state.first_ts = state.last_ts = state.base_ts = ts
     last = state.last_ts
-    state.req_5m = decayed_add(state.req_5m, last, ts, 1.0, 5 * MINUTE)
-    state.req_1h = decayed_add(state.req_1h, last, ts, 1.0, HOUR)
-    state.req_24h = decayed_add(state.req_24h, last, ts, 1.0, DAY)
-    state.out_1h = decayed_add(state.out_1h, last, ts, req.output_tokens, HOUR)
-    state.out_24h = decayed_add(state.out_24h, last, ts, req.output_tokens, DAY)
+    if ts > last:
+        gap = math.log1p(ts - last)
+        if state.n_events == 1:
+            state.gap_mean = gap
+        state.gap_mean, state.gap_var = ew_update(state.gap_mean, state.gap_var, gap, GAP_WEIGHT)
+
+    def add(total: float, amount: float, tau: float) -> float:
+        return decayed_add(total, last, ts, amount, tau)
+
+    state.req_5m = add(state.req_5m, 1.0, 5 * MINUTE)
+    state.req_1h = add(state.req_1h, 1.0, HOUR)
+    state.req_24h = add(state.req_24h, 1.0, DAY)
+    state.out_1h = add(state.out_1h, req.output_tokens, HOUR)
+    state.out_24h = add(state.out_24h, req.output_tokens, DAY)
+    state.in_24h = add(state.in_24h, req.input_tokens, DAY)
+    state.reasoning_24h = add(state.reasoning_24h, float(req.reasoning), DAY)
+    cot = req.cot_elicitation or 0.0
+    state.cot_24h = add(state.cot_24h, cot, DAY)
+    state.cot_high_24h = add(state.cot_high_24h, float(cot >= HIGH_COT), DAY)
+    state.hosting_24h = add(state.hosting_24h, float(req.asn_type == "hosting"), DAY)
+    state.routed_24h = add(state.routed_24h, float(req.routed_via is not None), DAY)
+    state.error_24h = add(state.error_24h, float((req.status or 200) >= 400), DAY)
+    if req.prompt_simhash is not None:
+        _observe_prompt(state, req.prompt_simhash, add)
+    kmv_add(state.asns_kmv, hash32(req.asn), IDENTITY_SKETCH_K)
+    if req.ip:
+        kmv_add(state.ips_kmv, hash32(req.ip), IDENTITY_SKETCH_K)
+    if req.client_fingerprint:
+        kmv_add(state.fingerprints_kmv, hash32(req.client_fingerprint), IDENTITY_SKETCH_K)
+    if req.account_created_ts is not None:
+        state.created_ts = req.account_created_ts
+    _observe_hour(state.hours, ts)
     state.first_ts = min(state.first_ts, ts)
     state.last_ts = max(last, ts)
     state.n_events += 1
+
+
+def _observe_prompt(state: AccountState, simhash: int, add: Any) -> None:
+    near = any(hamming64(simhash, seen) <= NEAR_DUPLICATE_BITS for seen in state.recent_prompts)
+    state.n_hashed += 1
+    state.hashed_24h = add(state.hashed_24h, 1.0, DAY)
+    state.near_dup_24h = add(state.near_dup_24h, float(near), DAY)
+    state.recent_prompts.append(simhash)
+    del state.recent_prompts[:-RECENT_PROMPTS]
+    kmv_add(state.prompts_kmv, hash32(simhash), PROMPT_SKETCH_K)
+
+
+def _observe_hour(hours: list[float], ts: float) -> None:
+    hours[int(ts // HOUR) % 24] += 1.0
+    if sum(hours) > PROFILE_CAP:  # bounded, and slowly forgets old habits
+        hours[:] = [h / 2 for h in hours]
 
 
 def learn_baseline(state: AccountState) -> None:
@@ -115,8 +237,8 @@ def learn_baseline(state: AccountState) -> None:
     # (noisy) observations would dominate the baseline for a whole BASELINE_TAU.
     state.base_n += 1
     weight = max(-math.expm1(-max(now - state.base_ts, 0.0) / BASELINE_TAU), 1.0 / state.base_n)
-    req_level = math.log1p(_hourly(state.req_1h, state))
-    out_level = math.log1p(_hourly(state.out_1h, state))
+    req_level = math.log1p(_per_hour(state.req_1h, HOUR, state))
+    out_level = math.log1p(_per_hour(state.out_1h, HOUR, state))
     state.base_req_mean, state.base_req_var = ew_update(
         state.base_req_mean, state.base_req_var, req_level, weight
     )
@@ -131,18 +253,40 @@ def features(
 ) -> AccountFeatures:
     """Read the account's features at its latest event time."""
     now = state.last_ts
-    req_hour = _hourly(state.req_1h, state)
-    out_hour = _hourly(state.out_1h, state)
     history = now - state.first_ts
+    req_hour = _per_hour(state.req_1h, HOUR, state)
+    out_hour = _per_hour(state.out_1h, HOUR, state)
+    req_day = _per_hour(state.req_24h, DAY, state) * 24
     warm = state.n_events >= warmup_min_events and history >= warmup_min_seconds
     own_req = own_out = None
     if warm:
         own_req = _z(math.log1p(req_hour), state.base_req_mean, state.base_req_var)
         own_out = _z(math.log1p(out_hour), state.base_out_mean, state.base_out_var)
+    requests = max(state.req_24h, 1e-9)
+    hashed = state.hashed_24h
     return AccountFeatures(
         requests_per_min=decayed_rate(state.req_5m, now, now, 5 * MINUTE, history) * MINUTE,
         requests_per_hour=req_hour,
+        requests_per_day=req_day,
         output_tokens_per_hour=out_hour,
+        output_tokens_per_day=output_tokens_per_day(state),
+        output_tokens_per_request=state.out_24h / requests,
+        output_input_ratio=state.out_24h / max(state.in_24h, 1.0),
+        reasoning_share=state.reasoning_24h / requests,
+        cot_mean=state.cot_24h / requests,
+        cot_high_share=state.cot_high_24h / requests,
+        near_duplicate_share=state.near_dup_24h / hashed if hashed > 0 else 0.0,
+        prompt_diversity=_diversity(state),
+        gap_spread=math.sqrt(max(state.gap_var, 0.0)),
+        hour_entropy=normalised_entropy(state.hours),
+        burstiness=req_hour / max(req_day / 24, 1e-9),
+        account_age_days=(now - state.created_ts) / DAY if state.created_ts else None,
+        distinct_asns=kmv_estimate(state.asns_kmv, IDENTITY_SKETCH_K),
+        distinct_ips=kmv_estimate(state.ips_kmv, IDENTITY_SKETCH_K),
+        distinct_fingerprints=kmv_estimate(state.fingerprints_kmv, IDENTITY_SKETCH_K),
+        hosting_share=state.hosting_24h / requests,
+        routed_share=state.routed_24h / requests,
+        error_share=state.error_24h / requests,
         own_z_requests=own_req,
         own_z_output_tokens=own_out,
         own_usual_requests_per_hour=math.expm1(state.base_req_mean),
@@ -152,10 +296,21 @@ def features(
     )
 
 
-def _hourly(total: float, state: AccountState) -> float:
-    """A 1-hour decayed sum as a per-hour rate at the account's latest event."""
+def output_tokens_per_day(state: AccountState) -> float:
+    return _per_hour(state.out_24h, DAY, state) * 24
+
+
+def _diversity(state: AccountState) -> float:
+    """Distinct prompts per prompt-hashed request over the account's life, in [0, 1]."""
+    if state.n_hashed <= 0:
+        return 1.0
+    return min(kmv_estimate(state.prompts_kmv, PROMPT_SKETCH_K) / state.n_hashed, 1.0)
+
+
+def _per_hour(total: float, tau: float, state: AccountState) -> float:
+    """A decayed sum with horizon ``tau`` as a per-hour rate at the account's latest event."""
     now = state.last_ts
-    return decayed_rate(total, now, now, HOUR, now - state.first_ts) * HOUR
+    return decayed_rate(total, now, now, tau, now - state.first_ts) * HOUR
 
 
 def _z(level: float, mean: float, var: float) -> float:

@@ -89,6 +89,7 @@ class Alert:
 class Command:
     command_id: str
     event_ts: float
+    trigger_event_id: str
     entity_type: str
     entity_id: str
     action: str
@@ -107,6 +108,7 @@ class Command:
             "command_id": self.command_id,
             "emitted_at": emitted_at,
             "event_ts": self.event_ts,
+            "trigger_event_id": self.trigger_event_id,
             "entity_type": self.entity_type,
             "entity_id": self.entity_id,
             "action": self.action,
@@ -201,6 +203,7 @@ def decide(
     command = Command(
         command_id=stable_id("command", entity_type, entity_id, action, event_ts),
         event_ts=event_ts,
+        trigger_event_id=event_id,
         entity_type=entity_type,
         entity_id=entity_id,
         action=action,

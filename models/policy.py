@@ -60,7 +60,9 @@ class Policy:
     warmup_min_events: int = 30
     warmup_min_seconds: int = 6 * 3600
     account: EntityPolicy = field(default_factory=EntityPolicy)
-    asn: EntityPolicy = field(default_factory=EntityPolicy)
+    # Throttling a whole network hits every customer in it: by default networks are alerted
+    # on, and their risk flows into their accounts' risk, but they are never throttled.
+    asn: EntityPolicy = field(default_factory=lambda: EntityPolicy(throttle=1.0, block=1.0))
     campaign: EntityPolicy = field(default_factory=EntityPolicy)
 
     def for_entity(self, entity_type: str) -> EntityPolicy:

@@ -1,57 +1,235 @@
-"""Detector outputs for one entity -> an ``Assessment`` (risk and reasons)."""
+"""Account features + population model -> an ``Assessment`` (risk in [0, 1] and reasons).
+
+Volume alone cannot separate harvesting from the heaviest legitimate customers (an
+enterprise batch job out-sends any harvester account), so risk is volume evidence *weighted
+by how harvest-like the traffic is*: long outputs, reasoning, chain-of-thought elicitation,
+diverse prompts, a young account, hosting networks, many networks. Volume with no harvest
+profile is capped below the throttle range: it can raise a low alert, never a command.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Final
 
+from models import asn as asn_model
 from models.account import AccountFeatures
 from models.detectors import PopulationTail
 from models.risk import Assessment, Reason, squash
 
 # Own-baseline z-scores are scaled so this many standard deviations count like one population
-# tail width; the account is as suspicious as the *smaller* of the two deviations once its
-# baseline is warm (a steady heavy customer is exonerated by its own history).
+# tail width; once warm, the account is as suspicious as the *smaller* of the two deviations
+# (a steady heavy customer is exonerated by its own history).
 OWN_Z_PER_WIDTH: Final = 3.0
+# Weights of the harvest-profile indicators (each in [0, 1]); they sum to 1.
+HARVEST_WEIGHTS: Final = {
+    "reasoning_share": 0.20,
+    "cot_elicitation": 0.15,
+    "long_outputs": 0.20,
+    "diverse_prompts": 0.10,
+    "young_account": 0.15,
+    "hosting_share": 0.10,
+    "network_spread": 0.10,
+}
+# A profile of this harvest-likeness leaves volume evidence unchanged; 1.0 doubles it.
+HARVEST_REFERENCE: Final = 0.5
+# Below this harvest-likeness, volume alone may alert but never reach the throttle range.
+VOLUME_ONLY_PROFILE: Final = 0.25
+VOLUME_ONLY_CAP: Final = 0.6
+LONG_OUTPUT_FROM, LONG_OUTPUT_TO = 500.0, 4000.0  # output tokens per request
+YOUNG_DAYS, OLD_DAYS = 7.0, 180.0
 
-FEATURE_LABELS: Final = {
+VOLUME_LABELS: Final = {
     "requests_per_min": "requests/min (5-min rate)",
+    "requests_per_day": "requests/day (24-h rate)",
     "output_tokens_per_hour": "output tokens/hour (1-h rate)",
-    "requests_per_hour": "requests/hour (1-h rate)",
+    "output_tokens_per_day": "output tokens/day (24-h rate)",
 }
 
 
-def assess_account(feat: AccountFeatures, population: PopulationTail) -> Assessment:
-    """Risk of one account: above the population's tail and (once warm) above its own usual."""
+def _clip(x: float) -> float:
+    return min(max(x, 0.0), 1.0)
+
+
+def harvest_indicators(feat: AccountFeatures) -> dict[str, float]:
+    """How harvest-like the account's traffic looks, per indicator, each in [0, 1]."""
+    age = feat.account_age_days
+    if age is None:
+        young = 0.5  # unknown age is neither evidence for nor against
+    else:
+        span = math.log(OLD_DAYS / YOUNG_DAYS)
+        young = _clip(1.0 - math.log(max(age, YOUNG_DAYS) / YOUNG_DAYS) / span)
+    long_span = math.log(LONG_OUTPUT_TO / LONG_OUTPUT_FROM)
+    out_per_req = max(feat.output_tokens_per_request, 1.0)
+    return {
+        "reasoning_share": _clip(feat.reasoning_share),
+        "cot_elicitation": _clip(feat.cot_mean / 0.5),
+        "long_outputs": _clip(math.log(out_per_req / LONG_OUTPUT_FROM) / long_span),
+        "diverse_prompts": _clip(1.0 - feat.near_duplicate_share),
+        "young_account": young,
+        "hosting_share": _clip(feat.hosting_share),
+        "network_spread": _clip((feat.distinct_asns - 1.0) / 4.0),
+    }
+
+
+def harvest_profile(indicators: dict[str, float]) -> float:
+    return sum(HARVEST_WEIGHTS[name] * value for name, value in indicators.items())
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkEvidence:
+    """The current risk of the account's ASN, as published by the ASN agent."""
+
+    asn: int
+    risk: float
+    detail: str
+
+
+# An account inherits its network's risk in proportion to its own harvest profile: at this
+# profile fully, below it partly, so ordinary customers of a bad network are not dragged in.
+INHERIT_AT_PROFILE: Final = 0.6
+
+
+def assess_account(
+    feat: AccountFeatures,
+    population: PopulationTail,
+    network: NetworkEvidence | None = None,
+) -> Assessment:
+    """Risk of one account: volume above the population's tail (and, once warm, above its
+    own usual), weighted by its harvest profile, combined with its network's risk;
+    reasons strongest first."""
+    vector = feat.volume_vector()
+    excess = population.excess(vector)
+    if not excess:
+        return Assessment(0.0, ())
+    volume = max(0.0, *excess.values())
+    own = [z for z in (feat.own_z_requests, feat.own_z_output_tokens) if z is not None]
+    if own:
+        volume = min(volume, max(0.0, max(own) / OWN_Z_PER_WIDTH))
+    indicators = harvest_indicators(feat)
+    profile = harvest_profile(indicators)
+    risk = squash(volume * min(profile / HARVEST_REFERENCE, 2.0))
+    if profile < VOLUME_ONLY_PROFILE:
+        risk = min(risk, VOLUME_ONLY_CAP)
+    inherited = 0.0
+    if network is not None:
+        inherited = network.risk * _clip(profile / INHERIT_AT_PROFILE)
+        risk = 1.0 - (1.0 - risk) * (1.0 - inherited)
+    if risk <= 0.0:
+        return Assessment(0.0, ())
+    reasons = _volume_reasons(vector, excess, population)
+    if own:
+        reasons.append(_own_reason(feat))
+    if network is not None and inherited >= 0.1:
+        reasons.append(Reason("asn_risk", network.risk, None, f"AS{network.asn}: {network.detail}"))
+    reasons.extend(_profile_reasons(feat, indicators))
+    return Assessment(risk, tuple(reasons))
+
+
+ASN_LABELS: Final = {
+    "output_tokens_per_hour": "output tokens/hour",
+    "new_accounts_24h": "accounts created in the last 24 h",
+    "young_accounts_24h": "active accounts younger than 7 days",
+    "fresh_heavy_accounts": "young accounts with > 200k output tokens/day",
+}
+
+
+def assess_asn(feat: asn_model.AsnFeatures, population: PopulationTail) -> Assessment:
+    """Risk of one network: its account population against other networks' (new, young,
+    fresh-and-heavy accounts, output volume), weighted by how harvest-like its traffic is."""
     vector = feat.population_vector()
     excess = population.excess(vector)
     if not excess:
         return Assessment(0.0, ())
-    pop_raw = max(excess.values())
-    own = [z for z in (feat.own_z_requests, feat.own_z_output_tokens) if z is not None]
-    raw = pop_raw if not own else min(pop_raw, max(own) / OWN_Z_PER_WIDTH)
-    reasons: list[Reason] = []
-    for name, tail_widths in sorted(excess.items(), key=lambda kv: -kv[1]):
-        if tail_widths <= 0:
-            continue
+    volume = max(0.0, *excess.values())
+    profile = asn_model.harvest_profile(feat)
+    risk = squash(volume * min(profile / HARVEST_REFERENCE, 2.0))
+    if profile < VOLUME_ONLY_PROFILE:
+        risk = min(risk, VOLUME_ONLY_CAP)
+    if risk <= 0.0:
+        return Assessment(0.0, ())
+    reasons = []
+    for name, widths in sorted(excess.items(), key=lambda kv: -kv[1]):
         edge = population.edge(name)
-        label = FEATURE_LABELS.get(name, name)
-        reasons.append(
-            Reason(
-                name,
-                vector[name],
-                edge,
-                f"{label} {vector[name]:,.1f} vs population p99 {edge:,.1f}",
-            )
+        if widths > 0 and edge is not None:
+            detail = f"{ASN_LABELS[name]} {vector[name]:,.0f} vs network p99 {edge:,.0f}"
+            reasons.append(Reason(name, vector[name], edge, detail))
+    reasons.append(
+        Reason(
+            "harvest_profile",
+            profile,
+            HARVEST_REFERENCE,
+            f"reasoning on {feat.reasoning_share:.0%}, CoT elicitation {feat.cot_mean:.2f}, "
+            f"{feat.output_tokens_per_request:,.0f} output tokens/request, "
+            f"{feat.young_request_share:.0%} of requests from accounts < 7 days old",
         )
-    if own and raw > 0:
-        reasons.append(
-            Reason(
-                "output_tokens_per_hour_vs_own",
-                feat.output_tokens_per_hour,
-                feat.own_usual_output_tokens_per_hour,
-                f"output tokens/hour {feat.output_tokens_per_hour:,.0f} vs this account's usual "
-                f"{feat.own_usual_output_tokens_per_hour:,.0f} "
-                f"({feat.events:,.0f} requests over {feat.history_s / 3600:,.1f} h)",
-            )
-        )
-    return Assessment(squash(raw), tuple(reasons))
+    )
+    return Assessment(risk, tuple(reasons))
+
+
+def _volume_reasons(
+    vector: dict[str, float], excess: dict[str, float], population: PopulationTail
+) -> list[Reason]:
+    reasons = []
+    for name, widths in sorted(excess.items(), key=lambda kv: -kv[1]):
+        edge = population.edge(name)
+        if widths <= 0 or edge is None:
+            continue
+        label = VOLUME_LABELS.get(name, name)
+        detail = f"{label} {vector[name]:,.1f} vs population p99 {edge:,.1f}"
+        reasons.append(Reason(name, vector[name], edge, detail))
+    return reasons
+
+
+def _own_reason(feat: AccountFeatures) -> Reason:
+    return Reason(
+        "output_tokens_per_hour_vs_own",
+        feat.output_tokens_per_hour,
+        feat.own_usual_output_tokens_per_hour,
+        f"output tokens/hour {feat.output_tokens_per_hour:,.0f} vs this account's usual "
+        f"{feat.own_usual_output_tokens_per_hour:,.0f} "
+        f"({feat.events:,.0f} requests over {feat.history_s / 3600:,.1f} h)",
+    )
+
+
+def _profile_reasons(feat: AccountFeatures, indicators: dict[str, float]) -> list[Reason]:
+    """The harvest indicators that are clearly present, said in words."""
+    age = feat.account_age_days
+    out_per_req = feat.output_tokens_per_request
+    words = {
+        "reasoning_share": (
+            feat.reasoning_share,
+            0.1,
+            f"reasoning requested on {feat.reasoning_share:.0%} of requests",
+        ),
+        "cot_elicitation": (
+            feat.cot_mean,
+            0.05,
+            f"chain-of-thought elicitation score {feat.cot_mean:.2f} on average",
+        ),
+        "long_outputs": (
+            out_per_req,
+            LONG_OUTPUT_FROM,
+            f"{out_per_req:,.0f} output tokens per request",
+        ),
+        "diverse_prompts": (
+            feat.near_duplicate_share,
+            None,
+            f"only {feat.near_duplicate_share:.0%} near-duplicate prompts (diverse)",
+        ),
+        "young_account": (age or 0.0, OLD_DAYS, f"account {age or 0.0:,.1f} days old"),
+        "hosting_share": (
+            feat.hosting_share,
+            None,
+            f"{feat.hosting_share:.0%} of requests from hosting networks",
+        ),
+        "network_spread": (feat.distinct_asns, 1.0, f"{feat.distinct_asns:,.0f} distinct ASNs"),
+    }
+    if age is None:
+        del words["young_account"]  # unknown age: no reason to state
+    present = sorted(
+        (name for name, value in indicators.items() if value >= 0.5 and name in words),
+        key=lambda n: -indicators[n],
+    )
+    return [Reason(name, *words[name]) for name in present]

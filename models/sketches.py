@@ -6,11 +6,15 @@ Faust table can store and a replay at any speed reproduces exactly.
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import math
 from typing import Final
 
 # The shortest history a rate is computed over: one request is not an infinite rate.
 MIN_OBSERVED_S: Final = 60.0
+_MASK64: Final = (1 << 64) - 1
+_TWO32: Final = float(1 << 32)
 
 
 def decay_factor(dt: float, tau: float) -> float:
@@ -65,3 +69,64 @@ def ew_update(mean: float, var: float, x: float, weight: float) -> tuple[float, 
     mean += weight * delta
     var = (1.0 - weight) * (var + weight * delta * delta)
     return mean, var
+
+
+def splitmix64(x: int) -> int:
+    """A fast, well-mixed 64-bit hash of an integer (same in every process, unlike hash())."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def hash32(value: str | int) -> int:
+    """32-bit hash of an identifier for cardinality sketches."""
+    if isinstance(value, int):
+        return splitmix64(value) >> 32
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=4).digest(), "little")
+
+
+def kmv_add(sketch: list[int], h: int, k: int) -> None:
+    """K-minimum-values sketch: keep the k smallest distinct 32-bit hashes, sorted (in place).
+
+    Bounded at k ints however many values arrive; ``kmv_estimate`` turns it into a count.
+    """
+    if len(sketch) >= k and h >= sketch[-1]:
+        return
+    i = bisect.bisect_left(sketch, h)
+    if i < len(sketch) and sketch[i] == h:
+        return
+    sketch.insert(i, h)
+    if len(sketch) > k:
+        sketch.pop()
+
+
+def kmv_estimate(sketch: list[int], k: int) -> float:
+    """Distinct values seen: exact below k, else the KMV estimate (k-1) / kth-smallest.
+
+    >>> s: list[int] = []
+    >>> for v in range(5):
+    ...     kmv_add(s, hash32(v), k=8)
+    >>> kmv_estimate(s, k=8)
+    5.0
+    >>> for v in range(5):
+    ...     kmv_add(s, hash32(v), k=8)  # repeats change nothing
+    >>> kmv_estimate(s, k=8)
+    5.0
+    """
+    if len(sketch) < k:
+        return float(len(sketch))
+    return (k - 1) * _TWO32 / max(sketch[-1], 1)
+
+
+def hamming64(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def normalised_entropy(counts: list[float]) -> float:
+    """Shannon entropy of a histogram divided by its maximum: 0 = one bin, 1 = uniform."""
+    total = sum(counts)
+    if total <= 0 or len(counts) < 2:
+        return 0.0
+    h = -sum(c / total * math.log(c / total) for c in counts if c > 0)
+    return h / math.log(len(counts))

@@ -1,0 +1,88 @@
+"""One request through the account detector: the same code in the worker and in backtests.
+
+The Faust agent only does I/O around this (state from the table, decisions to topics), so
+an offline replay of a JSONL file makes exactly the decisions the worker would.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from models import asn as asn_model
+from models.account import AccountState, features, learn_baseline, update
+from models.decide import Decision, decide
+from models.detectors import PopulationTail
+from models.policy import Policy
+from models.request import Request
+from models.risk import Assessment
+from models.scoring import NetworkEvidence, assess_account, assess_asn
+
+# An account contributes one sample to its population model per this much event time, so
+# the population is "accounts over time", not "requests" (heavy users do not dominate it).
+LEARN_EVERY_S: Final = 60.0
+
+
+# A network contributes one sample to the network population per this much event time.
+ASN_LEARN_EVERY_S: Final = 300.0
+
+
+def process_request(
+    state: AccountState,
+    req: Request,
+    population: PopulationTail,
+    policy: Policy,
+    network: NetworkEvidence | None = None,
+) -> Decision:
+    """Fold ``req`` into ``state``, score it, decide; learn only from unsuspected accounts."""
+    update(state, req)
+    feat = features(
+        state,
+        warmup_min_events=policy.warmup_min_events,
+        warmup_min_seconds=policy.warmup_min_seconds,
+    )
+    assessment = assess_account(feat, population, network)
+    decision = decide(
+        state.decision,
+        assessment,
+        policy,
+        entity_type="account",
+        entity_id=req.account_id,
+        event_ts=req.ts,
+        event_id=req.event_id,
+    )
+    if not state.decision.suspected(req.ts, policy.account.realert_s):
+        learn_baseline(state)
+        if req.ts - state.last_learn_ts >= LEARN_EVERY_S:
+            population.learn_one(feat.volume_vector())
+            state.last_learn_ts = req.ts
+    return decision
+
+
+def process_asn_activity(
+    state: asn_model.AsnState,
+    asn: int,
+    activities: list[asn_model.AsnActivity],
+    population: PopulationTail,
+    policy: Policy,
+) -> tuple[Assessment, Decision]:
+    """Fold one batch of a network's activity into its state, score it, decide."""
+    for activity in activities:
+        asn_model.update(state, activity)
+    feat = asn_model.features(state)
+    assessment = assess_asn(feat, population)
+    last = max(activities, key=lambda a: a.last_ts)
+    decision = decide(
+        state.decision,
+        assessment,
+        policy,
+        entity_type="asn",
+        entity_id=str(asn),
+        event_ts=state.last_ts,
+        event_id=f"asn:{asn}:{last.account_id}:{last.last_ts!r}",
+        accounts=tuple(asn_model.involved_accounts(state)),
+    )
+    suspected = state.decision.suspected(state.last_ts, policy.asn.realert_s)
+    if not suspected and state.last_ts - state.last_learn_ts >= ASN_LEARN_EVERY_S:
+        population.learn_one(feat.population_vector())
+        state.last_learn_ts = state.last_ts
+    return assessment, decision
