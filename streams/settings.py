@@ -97,6 +97,25 @@ class KafkaSettings:
                     conf[key] = value
         return conf
 
+    def aiokafka_config(self) -> dict[str, Any]:
+        """Connection keyword arguments for a plain aiokafka client (broadcast readers)."""
+        conf: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+        }
+        if self.security_protocol.endswith("SSL"):
+            context = ssl.create_default_context(cafile=self.ssl_cafile)
+            if self.ssl_certfile:
+                context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+            conf["ssl_context"] = context
+        if self.security_protocol.startswith("SASL"):
+            conf["sasl_mechanism"] = self.sasl_mechanism
+            conf["sasl_plain_username"] = self.sasl_username
+            conf["sasl_plain_password"] = (
+                self.sasl_password.reveal() if self.sasl_password else None
+            )
+        return conf
+
     def faust_broker_url(self) -> str:
         return ";".join(f"kafka://{host}" for host in self.bootstrap_servers.split(","))
 
@@ -151,6 +170,16 @@ class Settings:
     snapshot_every_s: float = 30.0
     log_format: str | None = None
     log_level: str = "INFO"
+
+    @property
+    def asn_activity_topic(self) -> str:
+        """Internal: requests re-keyed by ASN (pre-aggregated per batch)."""
+        return f"{self.app_id}-asn-activity"
+
+    @property
+    def asn_risk_topic(self) -> str:
+        """Internal, compacted: each network's current risk, read by every worker."""
+        return f"{self.app_id}-asn-risk"
 
 
 def _local_bootstrap() -> str | None:

@@ -18,22 +18,20 @@ import structlog
 from faust.streams import Stream
 from faust.types import TP, EventT, StreamT
 
-from models.account import AccountState, features, learn_baseline, update
-from models.decide import decide
-from models.policy import DEFAULT_POLICY, Policy
+from models.account import AccountState
+from models.pipeline import process_request
 from models.request import Invalid, Request, parse_request
-from models.scoring import assess_account
+from streams.accounts.activity import ActivityBatch
 from streams.accounts.population import PopulationModels
 from streams.app import app, settings, table_options
+from streams.asn.agents import publish_activity
+from streams.asn.evidence import NetworkRiskView
 from streams.codec import deadletter_record
+from streams.control import policy_holder
 from streams.emit import send_decision
 from streams.topics import deadletter_topic, requests_topic
 
 log = structlog.get_logger(__name__)
-
-# An account contributes one sample to its partition's population model per this much event
-# time, so the population is "accounts over time", not "requests" (heavy users do not dominate).
-LEARN_EVERY_S: Final = 60.0
 
 JSON_SCHEMA: Final[faust.Schema[Any, Any]] = faust.Schema(
     key_serializer="json", value_serializer="json"
@@ -55,8 +53,13 @@ population_table = app.Table(
     options=table_options(settings),
 )
 population = PopulationModels(population_table)
+network_risk = NetworkRiskView()
 counters: Counter[str] = Counter()
-current_policy: Policy = DEFAULT_POLICY
+
+
+@app.task
+async def follow_network_risk() -> None:
+    await network_risk.follow(settings.asn_risk_topic, settings.kafka.aiokafka_config())
 
 
 @app.agent(requests_topic)
@@ -69,16 +72,18 @@ async def process_requests(stream: StreamT[Any]) -> None:
 async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> None:
     """Process one batch; one bad message never stops the rest."""
     touched: dict[str, tuple[AccountState, EventT[Any]]] = {}
+    activity = ActivityBatch()
     for event in events:
         stream._set_current_event(event)  # table reads/writes use this event's partition
         try:
-            await handle_event(event, touched)
+            await handle_event(event, touched, activity)
         except Exception as exc:  # a bug on one event must not kill the worker
             log.exception("event failed", offset=event.message.offset)
             await dead_letter(event, Invalid("internal", f"processing failed: {exc!r}"))
     for account_id, (state, event) in touched.items():
         stream._set_current_event(event)
         account_table[account_id] = state.encode()
+    await publish_activity(activity.by_asn(touched))
 
 
 @app.timer(interval=settings.snapshot_every_s)
@@ -92,7 +97,9 @@ async def snapshot_population() -> None:
 
 
 async def handle_event(
-    event: EventT[Any], touched: dict[str, tuple[AccountState, EventT[Any]]]
+    event: EventT[Any],
+    touched: dict[str, tuple[AccountState, EventT[Any]]],
+    activity: ActivityBatch,
 ) -> None:
     parsed = parse_request(event.value)
     if isinstance(parsed, Invalid):
@@ -100,33 +107,18 @@ async def handle_event(
         return
     req: Request = parsed
     counters["processed"] += 1
-    policy = current_policy
     cached = touched.get(req.account_id)
     state = cached[0] if cached else AccountState.decode(account_table.get(req.account_id))
     touched[req.account_id] = (state, event)
 
-    update(state, req)
-    feat = features(
+    decision = process_request(
         state,
-        warmup_min_events=policy.warmup_min_events,
-        warmup_min_seconds=policy.warmup_min_seconds,
+        req,
+        population.for_partition(event.message.partition),
+        policy_holder.current,
+        network_risk.get(req.asn),
     )
-    model = population.for_partition(event.message.partition)
-    assessment = assess_account(feat, model)
-    decision = decide(
-        state.decision,
-        assessment,
-        policy,
-        entity_type="account",
-        entity_id=req.account_id,
-        event_ts=req.ts,
-        event_id=req.event_id,
-    )
-    if not state.decision.suspected(req.ts, policy.account.realert_s):
-        learn_baseline(state)
-        if req.ts - state.last_learn_ts >= LEARN_EVERY_S:
-            model.learn_one(feat.population_vector())
-            state.last_learn_ts = req.ts
+    activity.add(req)
     if decision.alert or decision.command:
         counters["alerts"] += decision.alert is not None
         counters["commands"] += decision.command is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import pickle
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 import structlog
@@ -49,15 +49,18 @@ def decode_snapshot(doc: Any) -> PopulationTail | None:
 class PopulationModels:
     """In-process models by partition, loaded lazily from the snapshot table."""
 
-    def __init__(self, snapshots: Mapping[str, Any]) -> None:
+    def __init__(
+        self, snapshots: Mapping[str, Any], factory: Callable[[], PopulationTail] = new_model
+    ) -> None:
         self._snapshots = snapshots
+        self._factory = factory
         self._models: dict[int, PopulationTail] = {}
         self._snapshotted_at: dict[int, int] = {}  # n_learned at the last snapshot
 
     def for_partition(self, partition: int) -> PopulationTail:
         model = self._models.get(partition)
         if model is None:
-            model = decode_snapshot(self._snapshots.get(str(partition))) or new_model()
+            model = decode_snapshot(self._snapshots.get(str(partition))) or self._factory()
             log.info("population model loaded", partition=partition, learned=model.n_learned)
             self._models[partition] = model
             self._snapshotted_at[partition] = model.n_learned

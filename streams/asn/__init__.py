@@ -1,0 +1,1 @@
+"""Per-network (ASN) detection: activity re-keyed by ASN, network state, network risk."""

@@ -1,0 +1,126 @@
+"""The ASN agent: network state and risk from batches of activity re-keyed by ASN.
+
+The account agent sends one message per ASN per batch (``publish_activity``), so this agent
+sees a small fraction of the request rate. It alerts on networks (never throttles them by
+default: see ``Policy.asn``) and publishes each network's risk for the account scoring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final, cast
+
+import faust
+import orjson
+import structlog
+from faust.streams import Stream
+from faust.types import TP, EventT, StreamT
+
+from models import asn as asn_model
+from models.detectors import PopulationTail
+from models.pipeline import process_asn_activity
+from streams.accounts.population import PopulationModels
+from streams.app import app, settings, table_options
+from streams.control import policy_holder
+from streams.emit import send_decision
+
+log = structlog.get_logger(__name__)
+
+# A network's published risk is updated when it moves by at least this much.
+RISK_STEP: Final = 0.05
+
+JSON_SCHEMA: Final[faust.Schema[Any, Any]] = faust.Schema(
+    key_serializer="json", value_serializer="json"
+)
+asn_activity_topic = app.topic(settings.asn_activity_topic, key_type=bytes, value_type=bytes)
+asn_risk_topic = app.topic(settings.asn_risk_topic, key_type=bytes, value_type=bytes)
+asn_table = app.Table(
+    "asns",
+    default=None,
+    partitions=settings.partitions,
+    schema=JSON_SCHEMA,
+    help="AsnState records by ASN.",
+    options=table_options(settings),
+)
+asn_population_table = app.Table(
+    "asn-population",
+    default=None,
+    partitions=settings.partitions,
+    schema=JSON_SCHEMA,
+    help="Network population-model snapshots by partition.",
+    options=table_options(settings),
+)
+
+
+def new_asn_model() -> PopulationTail:
+    return PopulationTail(q_high=0.99, q_mid=0.5, min_samples=50)
+
+
+asn_population = PopulationModels(asn_population_table, new_asn_model)
+published: dict[int, float] = {}
+
+
+async def publish_activity(by_asn: dict[int, list[asn_model.AsnActivity]]) -> None:
+    """Called by the account agent once per batch: one message per ASN."""
+    for asn, activities in by_asn.items():
+        rows = [
+            [
+                a.account_id,
+                a.last_ts,
+                a.requests,
+                a.output_tokens,
+                a.reasoning,
+                a.cot_sum,
+                a.account_created_ts,
+                a.account_output_per_day,
+            ]
+            for a in activities
+        ]
+        await asn_activity_topic.send(key=str(asn).encode(), value=orjson.dumps(rows))
+
+
+@app.agent(asn_activity_topic)
+async def process_asn_activity_stream(stream: StreamT[Any]) -> None:
+    concrete = cast(Stream[Any], stream)
+    async for events in concrete.take_events(settings.batch_max, within=settings.batch_within_s):
+        await handle_batch(concrete, events)
+
+
+async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> None:
+    for event in events:
+        stream._set_current_event(event)
+        try:
+            await handle_event(event)
+        except Exception:  # one bad record must not stop network scoring
+            log.exception("asn activity failed", offset=event.message.offset)
+
+
+async def handle_event(event: EventT[Any]) -> None:
+    asn = int(cast(bytes, event.key))
+    activities = [asn_model.AsnActivity(*row) for row in orjson.loads(event.value)]
+    state = asn_model.AsnState.decode(asn_table.get(str(asn)))
+    population = asn_population.for_partition(event.message.partition)
+    assessment, decision = process_asn_activity(
+        state, asn, activities, population, policy_holder.current
+    )
+    asn_table[str(asn)] = state.encode()
+    if decision.alert or decision.command:
+        await send_decision(decision)
+    previous = published.get(asn, 0.0)
+    if abs(assessment.score - previous) >= RISK_STEP:
+        published[asn] = assessment.score
+        detail = assessment.reasons[0].detail if assessment.reasons else "no evidence"
+        doc = {"risk": round(assessment.score, 4), "detail": detail, "event_ts": state.last_ts}
+        await asn_risk_topic.send(key=str(asn).encode(), value=orjson.dumps(doc))
+
+
+@app.timer(interval=settings.snapshot_every_s)
+async def snapshot_asn_population() -> None:
+    for partition, snapshot in asn_population.changed_snapshots():
+        asn_population_table.send_changelog(partition, str(partition), snapshot)
+
+
+@app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's receiver type is loose
+async def on_assigned(sender: Any, assigned: set[TP], **_: Any) -> None:
+    mine = {tp.partition for tp in assigned if tp.topic == settings.asn_activity_topic}
+    asn_population.keep_only(mine)
