@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -17,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer
+
+from streams.tools.kafka_io import wait_drained
+from streams.tools.worker_process import WorkerProcess
+
+__all__ = ["WorkerProcess", "wait_drained"]
 
 REPO = Path(__file__).resolve().parents[2]
 KAFKA_SH = REPO / "deploy" / "kafka" / "kafka.sh"
@@ -71,65 +74,28 @@ class Names:
         return self.env[f"DG_TOPIC_{name.upper()}"]
 
 
-class WorkerProcess:
-    """``distillguard worker`` as a subprocess, with its log captured to a file."""
+def start_worker(bootstrap: str, names: Names, work: Path, **extra_env: str) -> WorkerProcess:
+    """The worker with this test's unique names, 4 partitions and a free web port."""
+    env = {
+        **names.env,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "DG_PARTITIONS": "4",
+        "DG_WEB_PORT": str(free_port()),
+        "DG_LOG_FORMAT": "json",
+        "DG_BATCH_WITHIN_S": "0.1",
+        **extra_env,
+    }
+    return WorkerProcess(env, work).start(timeout_s=90)
 
-    def __init__(self, bootstrap: str, names: Names, log_path: Path, **extra_env: str) -> None:
-        self.log_path = log_path
-        self.env = {
-            **os.environ,
-            **names.env,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "DG_PARTITIONS": "4",
-            "DG_WEB_PORT": str(free_port()),
-            "DG_LOG_FORMAT": "json",
-            "DG_BATCH_WITHIN_S": "0.1",
-            "DG_DATA_DIR": str(log_path.parent / f"data-{names.suffix}"),
-            **extra_env,
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, ready_timeout: float = 90.0) -> WorkerProcess:
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
-            env=self.env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + ready_timeout
-        while time.monotonic() < deadline:
-            text = self.log_path.read_bytes()[offset:].decode(errors="replace")
-            if "Worker ready" in text:
-                return self
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{text[-4000:]}")
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"worker not ready in {ready_timeout}s:\n{self.log_path.read_text()[-4000:]}"
-        )
-
-    def stop(self, timeout: float = 30.0) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        return self.proc.returncode
-
-    def log_lines(self) -> list[dict[str, Any]]:
-        out = []
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            if line.startswith("{"):
-                with contextlib.suppress(orjson.JSONDecodeError):
-                    out.append(orjson.loads(line))
-        return out
+def log_lines(worker: WorkerProcess) -> list[dict[str, Any]]:
+    """The worker's JSON log records."""
+    out = []
+    for line in worker.log_path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            with contextlib.suppress(orjson.JSONDecodeError):
+                out.append(orjson.loads(line))
+    return out
 
 
 def produce(
@@ -184,24 +150,3 @@ def consume_until(
     finally:
         consumer.close()
     return records
-
-
-def wait_drained(bootstrap: str, group: str, topic: str, partitions: int, timeout: float) -> None:
-    """Wait until the consumer group has committed up to the end of every partition."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            tps = [TopicPartition(topic, p) for p in range(partitions)]
-            committed = consumer.committed(tps, timeout=10)
-            lag = 0
-            for tp in committed:
-                _, high = consumer.get_watermark_offsets(tp, timeout=10)
-                lag += high - max(tp.offset, 0)
-            if lag == 0:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"group {group} still {lag} messages behind on {topic}")
-            time.sleep(0.5)
-    finally:
-        consumer.close()

@@ -15,8 +15,10 @@ from tests.integration.harness import (
     Names,
     WorkerProcess,
     consume_until,
+    log_lines,
     produce,
     request_message,
+    start_worker,
     wait_drained,
 )
 from tests.traffic import T0, benign_background, burst, in_time_order
@@ -83,8 +85,8 @@ MALFORMED: list[tuple[bytes | None, bytes | None, str]] = [
 @pytest.fixture(scope="module")
 def scenario(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     names = Names()
-    log_path: Path = tmp_path_factory.mktemp("worker") / "worker.log"
-    worker = WorkerProcess(kafka_bootstrap, names, log_path, DG_SNAPSHOT_EVERY_S="1").start()
+    work: Path = tmp_path_factory.mktemp("worker")
+    worker = start_worker(kafka_bootstrap, names, work, DG_SNAPSHOT_EVERY_S="1")
     background = benign_background(n_accounts=40, duration_s=2 * 3600)
     harvest = burst(HARVESTER, start_s=3600, duration_s=1800, per_min=30)
     events = in_time_order(background, harvest)
@@ -94,7 +96,13 @@ def scenario(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
     for i, (key, value, _) in enumerate(MALFORMED):
         messages.insert((i + 1) * step, (key, value))
     produce(kafka_bootstrap, names.topic("requests"), messages)
-    wait_drained(kafka_bootstrap, names.env["DG_APP_ID"], names.topic("requests"), PARTITIONS, 120)
+    wait_drained(
+        {"bootstrap.servers": kafka_bootstrap},
+        names.env["DG_APP_ID"],
+        names.topic("requests"),
+        PARTITIONS,
+        120,
+    )
     yield {"names": names, "worker": worker, "bootstrap": kafka_bootstrap, "events": events}
     worker.stop()
 
@@ -168,14 +176,14 @@ def test_worker_survives_bad_input(scenario: dict[str, Any]) -> None:
     # ERROR while the broker creates __consumer_offsets for the first group.
     ours = [
         line
-        for line in worker.log_lines()
+        for line in log_lines(worker)
         if line.get("level") in ("error", "critical")
         and line.get("logger", "").startswith("streams")
     ]
     assert ours == []
-    warned = [line for line in worker.log_lines() if line.get("event") == "dead-lettered"]
+    warned = [line for line in log_lines(worker) if line.get("event") == "dead-lettered"]
     assert len(warned) == len(MALFORMED)
-    assert all("my secret prompt" not in str(line) for line in worker.log_lines())
+    assert all("my secret prompt" not in str(line) for line in log_lines(worker))
 
 
 def test_restart_does_not_re_emit_commands(scenario: dict[str, Any]) -> None:
@@ -210,6 +218,12 @@ def test_restart_does_not_re_emit_commands(scenario: dict[str, Any]) -> None:
     assert any(c["entity_id"] == "harvester-2" for c in commands), (
         "restarted worker is not detecting"
     )
-    wait_drained(bootstrap, names.env["DG_APP_ID"], names.topic("requests"), PARTITIONS, 120)
+    wait_drained(
+        {"bootstrap.servers": bootstrap},
+        names.env["DG_APP_ID"],
+        names.topic("requests"),
+        PARTITIONS,
+        120,
+    )
     after = [c for c in read(scenario, "throttle", timeout=5) if c["entity_id"] == HARVESTER]
     assert [c["command_id"] for c in after] == [c["command_id"] for c in before]

@@ -1,0 +1,59 @@
+"""``distillguard worker`` as a child process of a tool (demo, bench)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class WorkerProcess:
+    def __init__(self, env: dict[str, str], work: Path) -> None:
+        self.env = {**os.environ, **env, "DG_DATA_DIR": str(work / "data")}
+        self.log_path = work / "worker.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        work.mkdir(parents=True, exist_ok=True)
+
+    def start(self, timeout_s: float = 120.0) -> WorkerProcess:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streams.cli", "worker"],
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout_s
+        while b"Worker ready" not in self.log_path.read_bytes()[offset:]:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the worker did not start; see {self.log_path}")
+            time.sleep(0.2)
+        return self
+
+    def peak_rss_mib(self) -> float:
+        """The worker's peak resident memory (VmHWM), in MiB."""
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self, timeout_s: float = 30.0) -> int | None:
+        """SIGTERM (graceful: offsets committed), SIGKILL after ``timeout_s``; exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
