@@ -1,0 +1,1 @@
+"""Operator and developer tools behind the ``distillguard`` command line (no worker code)."""

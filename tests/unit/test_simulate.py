@@ -1,0 +1,207 @@
+"""The traffic simulator: reproducible, valid request.v1, honest labels, hard negatives intact."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+from collections import Counter, defaultdict
+from itertools import pairwise
+from typing import Any
+
+import orjson
+import pytest
+
+from models.request import Request, parse_request
+from streams.tools.simulate import (
+    BENIGN,
+    CAMPAIGNS,
+    PopulationParams,
+    Scenario,
+    ScenarioConfig,
+    add_arguments,
+    run,
+    simulate,
+    write_scenario,
+)
+
+SMALL = ScenarioConfig(seed=7, days=1.0, scale=0.05)
+DAY = 86_400.0
+HEX16 = re.compile(r"^[0-9a-f]{16}$")
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return simulate(SMALL)
+
+
+@pytest.fixture(scope="module")
+def events(scenario: Scenario) -> list[dict[str, Any]]:
+    return list(scenario.events)
+
+
+def by_kind(scenario: Scenario, events: list[dict[str, Any]]) -> dict[str, dict[str, list]]:
+    """kind -> account -> its events."""
+    out: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for event in events:
+        out[scenario.labels["accounts"][event["account_id"]]["kind"]][event["account_id"]].append(
+            event
+        )
+    return out
+
+
+def test_same_config_same_events_and_labels(scenario: Scenario, events: list) -> None:
+    again = simulate(SMALL)
+    assert list(again.events) == events
+    assert again.labels == scenario.labels
+
+
+def test_another_seed_gives_other_traffic(events: list) -> None:
+    other = list(simulate(dataclasses.replace(SMALL, seed=8)).events)
+    assert {e["prompt_simhash"] for e in other}.isdisjoint({e["prompt_simhash"] for e in events})
+    assert {e["account_id"] for e in other}.isdisjoint({e["account_id"] for e in events})
+
+
+def test_every_event_is_a_valid_request_in_time_order(scenario: Scenario, events: list) -> None:
+    assert len(events) == len(scenario.events) > 1000
+    for event in events:
+        parsed = parse_request(orjson.dumps(event))
+        assert isinstance(parsed, Request), (parsed, event)
+        assert "prompt" not in event
+        assert HEX16.match(event["prompt_simhash"])
+        assert SMALL.start_ts <= event["ts"] < SMALL.end_ts
+        assert event["ts"] == round(event["ts"], 3)
+        assert event["account_created_ts"] < event["ts"]
+    assert [e["ts"] for e in events] == sorted(e["ts"] for e in events)
+    assert len({e["event_id"] for e in events}) == len(events)
+    assert {e["status"] for e in events} == {200, 429, 500}
+    assert all(e["output_tokens"] == 0 for e in events if e["status"] != 200)
+
+
+def test_labels_cover_every_account_and_every_kind(scenario: Scenario, events: list) -> None:
+    labels = scenario.labels
+    assert {e["account_id"] for e in events} <= set(labels["accounts"])
+    active = Counter(labels["accounts"][e["account_id"]]["kind"] for e in events)
+    assert set(active) == {*BENIGN, *CAMPAIGNS}
+    for label in labels["accounts"].values():
+        attack = label["kind"] in CAMPAIGNS
+        assert label["group"] == ("attack" if attack else "benign")
+        assert label["campaign"] == (label["kind"] if attack else None)
+    assert set(labels["campaigns"]) == set(CAMPAIGNS)
+    assert labels["scenario"]["seed"] == SMALL.seed
+    counts = Counter(label["kind"] for label in labels["accounts"].values())
+    assert counts["chat"] == 75 and counts["enterprise_batch"] == 1  # scale, floored at 1
+
+
+def test_routed_via_only_on_router_traffic(scenario: Scenario, events: list) -> None:
+    for event in events:
+        kind = scenario.labels["accounts"][event["account_id"]]["kind"]
+        assert ("routed_via" in event) == (kind in ("router", "router_laundering"))
+
+
+def test_hydra_accounts_are_quieter_than_heavy_chat_users(scenario: Scenario, events: list) -> None:
+    """Per-account volume must not give hydra away: its busiest day is below chat's p99."""
+    kinds = by_kind(scenario, events)
+
+    def busiest_day(account_events: list) -> int:
+        return max(Counter(int((e["ts"] - SMALL.start_ts) // DAY) for e in account_events).values())
+
+    chat = sorted(busiest_day(evs) for evs in kinds["chat"].values())
+    chat_p99 = chat[int(0.99 * (len(chat) - 1))]
+    assert max(busiest_day(evs) for evs in kinds["hydra"].values()) < chat_p99
+
+
+def test_hydra_is_coordinated(scenario: Scenario, events: list) -> None:
+    hydra = [e for evs in by_kind(scenario, events)["hydra"].values() for e in evs]
+    assert len({e["payment_fingerprint"] for e in hydra}) <= 5
+    assert len({e["client_fingerprint"] for e in hydra}) <= 5
+    assert len({e["asn"] for e in hydra}) >= 10
+
+
+def test_hydra_signs_up_in_three_waves() -> None:
+    scenario = simulate(dataclasses.replace(SMALL, days=3.0, scale=0.03, campaigns=("hydra",)))
+    hydra = by_kind(scenario, list(scenario.events))["hydra"]
+    created = sorted(evs[0]["account_created_ts"] for evs in hydra.values())
+    assert len(created) >= 9
+    waves = 1 + sum(b - a > 6 * 3600 for a, b in pairwise(created))
+    assert waves == 3
+    assert all(evs[0]["ts"] - evs[0]["account_created_ts"] < DAY for evs in hydra.values())
+
+
+def test_enterprise_batch_outvolumes_every_harvesting_account(
+    scenario: Scenario, events: list
+) -> None:
+    """Volume alone cannot separate harvesters from batch customers (the laundering account
+    is a router, so its volume is a router's and it is left out)."""
+    kinds = by_kind(scenario, events)
+    harvesters = [
+        len(evs)
+        for kind in CAMPAIGNS
+        if kind != "router_laundering"
+        for evs in kinds[kind].values()
+    ]
+    assert min(len(evs) for evs in kinds["enterprise_batch"].values()) > max(harvesters)
+
+
+def test_eval_runners_resend_their_questions_every_run() -> None:
+    config = ScenarioConfig(
+        seed=3,
+        days=2.0,
+        scale=0.25,
+        campaigns=(),
+        eval_runner=PopulationParams(16, (300.0, 1200.0), asns=8),
+    )
+    scenario = simulate(config)
+    kinds = by_kind(scenario, list(scenario.events))
+    assert len(kinds["eval_runner"]) == 4
+    repeated = 0
+    for evs in kinds["eval_runner"].values():
+        runs: list[set[str]] = [set()]  # runs are separated by an idle hour (or they overlap)
+        for before, event in zip([None, *evs], evs, strict=False):
+            if before is not None and event["ts"] - before["ts"] > 3600:
+                runs.append(set())
+            runs[-1].add(event["prompt_simhash"])
+        repeated += len(runs) >= 2
+        for k in range(1, len(runs)):
+            seen = set().union(*runs[:k])
+            assert len(runs[k] & seen) >= 0.3 * len(runs[k])
+        assert all(e["reasoning"] and 0.4 <= e["cot_elicitation"] <= 0.7 for e in evs)
+    assert repeated >= 2
+    chat_hashes = [e["prompt_simhash"] for evs in kinds["chat"].values() for e in evs]
+    assert len(set(chat_hashes)) > 0.85 * len(chat_hashes)  # humans rarely repeat themselves
+
+
+def test_campaign_selection_leaves_benign_traffic_unchanged(
+    scenario: Scenario, events: list
+) -> None:
+    hydra_only = simulate(dataclasses.replace(SMALL, campaigns=("hydra",)))
+    kinds = {label["kind"] for label in hydra_only.labels["accounts"].values()}
+    assert kinds == {*BENIGN, "hydra"}
+    assert set(hydra_only.labels["campaigns"]) == {"hydra"}
+    benign = {a for a, label in scenario.labels["accounts"].items() if label["group"] == "benign"}
+    assert [e for e in hydra_only.events if e["account_id"] in benign] == [
+        e for e in events if e["account_id"] in benign
+    ]
+
+
+def test_write_scenario_round_trips(scenario: Scenario, events: list, tmp_path: Any) -> None:
+    events_path, labels_path = write_scenario(scenario, tmp_path / "out")
+    lines = events_path.read_bytes().splitlines()
+    assert [orjson.loads(line) for line in lines] == events
+    assert orjson.loads(labels_path.read_bytes()) == orjson.loads(orjson.dumps(scenario.labels))
+
+
+def test_cli_writes_files_and_prints_a_summary(tmp_path: Any, capsys: Any) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(
+        ["--out", str(tmp_path), "--days", "0.5", "--scale", "0.02", "--campaigns", "hydra"]
+    )
+    assert run(args) == 0
+    out = capsys.readouterr().out
+    assert "hydra" in out and "bulk_harvest" not in out and "total" in out
+    labels = orjson.loads((tmp_path / "labels.json").read_bytes())
+    assert labels["scenario"]["campaigns"] == ["hydra"]
+    assert (tmp_path / "events.jsonl").stat().st_size > 0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--out", str(tmp_path), "--campaigns", "hydra,nope"])
