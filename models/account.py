@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Final
 from models.decide import DecisionState
 from models.request import Request
 from models.sketches import (
-    decayed_add,
+    decay_pair,
     decayed_rate,
     ew_update,
     hamming64,
@@ -181,24 +181,26 @@ def update(state: AccountState, req: Request) -> None:
             state.gap_mean = gap
         state.gap_mean, state.gap_var = ew_update(state.gap_mean, state.gap_var, gap, GAP_WEIGHT)
 
-    def add(total: float, amount: float, tau: float) -> float:
-        return decayed_add(total, last, ts, amount, tau)
-
-    state.req_5m = add(state.req_5m, 1.0, 5 * MINUTE)
-    state.req_1h = add(state.req_1h, 1.0, HOUR)
-    state.req_24h = add(state.req_24h, 1.0, DAY)
-    state.out_1h = add(state.out_1h, req.output_tokens, HOUR)
-    state.out_24h = add(state.out_24h, req.output_tokens, DAY)
-    state.in_24h = add(state.in_24h, req.input_tokens, DAY)
-    state.reasoning_24h = add(state.reasoning_24h, float(req.reasoning), DAY)
+    k5, w5 = decay_pair(last, ts, 5 * MINUTE)
+    kh, wh = decay_pair(last, ts, HOUR)
+    kd, wd = decay_pair(last, ts, DAY)
     cot = req.cot_elicitation or 0.0
-    state.cot_24h = add(state.cot_24h, cot, DAY)
-    state.cot_high_24h = add(state.cot_high_24h, float(cot >= HIGH_COT), DAY)
-    state.hosting_24h = add(state.hosting_24h, float(req.asn_type == "hosting"), DAY)
-    state.routed_24h = add(state.routed_24h, float(req.routed_via is not None), DAY)
-    state.error_24h = add(state.error_24h, float((req.status or 200) >= 400), DAY)
+    state.req_5m = state.req_5m * k5 + w5
+    state.req_1h = state.req_1h * kh + wh
+    state.out_1h = state.out_1h * kh + req.output_tokens * wh
+    state.req_24h = state.req_24h * kd + wd
+    state.out_24h = state.out_24h * kd + req.output_tokens * wd
+    state.in_24h = state.in_24h * kd + req.input_tokens * wd
+    state.reasoning_24h = state.reasoning_24h * kd + req.reasoning * wd
+    state.cot_24h = state.cot_24h * kd + cot * wd
+    state.cot_high_24h = state.cot_high_24h * kd + (cot >= HIGH_COT) * wd
+    state.hosting_24h = state.hosting_24h * kd + (req.asn_type == "hosting") * wd
+    state.routed_24h = state.routed_24h * kd + (req.routed_via is not None) * wd
+    state.error_24h = state.error_24h * kd + ((req.status or 200) >= 400) * wd
+    state.hashed_24h *= kd
+    state.near_dup_24h *= kd
     if req.prompt_simhash is not None:
-        _observe_prompt(state, req.prompt_simhash, add)
+        _observe_prompt(state, req.prompt_simhash, wd)
     kmv_add(state.asns_kmv, hash32(req.asn), IDENTITY_SKETCH_K)
     if req.ip:
         kmv_add(state.ips_kmv, hash32(req.ip), IDENTITY_SKETCH_K)
@@ -212,11 +214,13 @@ def update(state: AccountState, req: Request) -> None:
     state.n_events += 1
 
 
-def _observe_prompt(state: AccountState, simhash: int, add: Any) -> None:
+def _observe_prompt(state: AccountState, simhash: int, weight: float) -> None:
+    """Near-duplicate check against the recent ring, then remember the prompt (the 24-h sums
+    were already decayed to this event; ``weight`` is the new event's)."""
     near = any(hamming64(simhash, seen) <= NEAR_DUPLICATE_BITS for seen in state.recent_prompts)
     state.n_hashed += 1
-    state.hashed_24h = add(state.hashed_24h, 1.0, DAY)
-    state.near_dup_24h = add(state.near_dup_24h, float(near), DAY)
+    state.hashed_24h += weight
+    state.near_dup_24h += near * weight
     state.recent_prompts.append(simhash)
     del state.recent_prompts[:-RECENT_PROMPTS]
     kmv_add(state.prompts_kmv, hash32(simhash), PROMPT_SKETCH_K)
@@ -256,7 +260,6 @@ def features(
     history = now - state.first_ts
     req_hour = _per_hour(state.req_1h, HOUR, state)
     out_hour = _per_hour(state.out_1h, HOUR, state)
-    req_day = _per_hour(state.req_24h, DAY, state) * 24
     warm = state.n_events >= warmup_min_events and history >= warmup_min_seconds
     own_req = own_out = None
     if warm:
@@ -264,12 +267,13 @@ def features(
         own_out = _z(math.log1p(out_hour), state.base_out_mean, state.base_out_var)
     requests = max(state.req_24h, 1e-9)
     hashed = state.hashed_24h
+    volume = volume_vector(state)
     return AccountFeatures(
-        requests_per_min=decayed_rate(state.req_5m, now, now, 5 * MINUTE, history) * MINUTE,
+        requests_per_min=volume["requests_per_min"],
         requests_per_hour=req_hour,
-        requests_per_day=req_day,
-        output_tokens_per_hour=out_hour,
-        output_tokens_per_day=output_tokens_per_day(state),
+        requests_per_day=volume["requests_per_day"],
+        output_tokens_per_hour=volume["output_tokens_per_hour"],
+        output_tokens_per_day=volume["output_tokens_per_day"],
         output_tokens_per_request=state.out_24h / requests,
         output_input_ratio=state.out_24h / max(state.in_24h, 1.0),
         reasoning_share=state.reasoning_24h / requests,
@@ -279,7 +283,7 @@ def features(
         prompt_diversity=_diversity(state),
         gap_spread=math.sqrt(max(state.gap_var, 0.0)),
         hour_entropy=normalised_entropy(state.hours),
-        burstiness=req_hour / max(req_day / 24, 1e-9),
+        burstiness=req_hour / max(volume["requests_per_day"] / 24, 1e-9),
         account_age_days=(now - state.created_ts) / DAY if state.created_ts else None,
         distinct_asns=kmv_estimate(state.asns_kmv, IDENTITY_SKETCH_K),
         distinct_ips=kmv_estimate(state.ips_kmv, IDENTITY_SKETCH_K),
@@ -294,6 +298,19 @@ def features(
         history_s=history,
         events=state.n_events,
     )
+
+
+def volume_vector(state: AccountState) -> dict[str, float]:
+    """The volume features a population model compares across accounts (cheap: scoring
+    reads these first and computes the full feature set only when they are unusual)."""
+    now = state.last_ts
+    return {
+        "requests_per_min": decayed_rate(state.req_5m, now, now, 5 * MINUTE, now - state.first_ts)
+        * MINUTE,
+        "requests_per_day": _per_hour(state.req_24h, DAY, state) * 24,
+        "output_tokens_per_hour": _per_hour(state.out_1h, HOUR, state),
+        "output_tokens_per_day": output_tokens_per_day(state),
+    }
 
 
 def output_tokens_per_day(state: AccountState) -> float:

@@ -91,7 +91,6 @@ class AsnFeatures:
 
     def population_vector(self) -> dict[str, float]:
         return {
-            "output_tokens_per_hour": self.output_tokens_per_hour,
             "new_accounts_24h": self.new_accounts_24h,
             "young_accounts_24h": self.young_accounts_24h,
             "fresh_heavy_accounts": self.fresh_heavy_accounts,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from models import asn as asn_model
-from models.account import AccountState, features, learn_baseline, update
+from models.account import AccountState, features, learn_baseline, update, volume_vector
 from models.decide import Decision, decide
 from models.detectors import PopulationTail
 from models.policy import Policy
@@ -21,6 +21,23 @@ from models.scoring import NetworkEvidence, assess_account, assess_asn
 # the population is "accounts over time", not "requests" (heavy users do not dominate it).
 LEARN_EVERY_S: Final = 60.0
 
+
+def new_account_population() -> PopulationTail:
+    """The account population model of one partition."""
+    return PopulationTail(q_high=0.99, q_mid=0.5, min_samples=200)
+
+
+def new_asn_population() -> PopulationTail:
+    """The network population model of one partition. Counts of accounts per network are
+    small integers: p99 counts as at least 4x the median, so two new accounts where one is
+    usual is not an anomaly."""
+    return PopulationTail(q_high=0.99, q_mid=0.5, min_samples=50, min_ratio=4.0)
+
+
+NO_RISK: Final = Assessment(0.0, ())
+# Below this network risk, an account with ordinary volume is not scored at all (the common
+# case, kept cheap: the full feature set is computed only for unusual accounts).
+NETWORK_RISK_FLOOR: Final = 0.05
 
 # A network contributes one sample to the network population per this much event time.
 ASN_LEARN_EVERY_S: Final = 300.0
@@ -35,12 +52,16 @@ def process_request(
 ) -> Decision:
     """Fold ``req`` into ``state``, score it, decide; learn only from unsuspected accounts."""
     update(state, req)
-    feat = features(
-        state,
-        warmup_min_events=policy.warmup_min_events,
-        warmup_min_seconds=policy.warmup_min_seconds,
-    )
-    assessment = assess_account(feat, population, network)
+    vector = volume_vector(state)
+    assessment = NO_RISK
+    unusual = any(v > 0 for v in population.excess(vector).values())
+    if unusual or (network is not None and network.risk >= NETWORK_RISK_FLOOR):
+        feat = features(
+            state,
+            warmup_min_events=policy.warmup_min_events,
+            warmup_min_seconds=policy.warmup_min_seconds,
+        )
+        assessment = assess_account(feat, population, network)
     decision = decide(
         state.decision,
         assessment,
@@ -53,7 +74,7 @@ def process_request(
     if not state.decision.suspected(req.ts, policy.account.realert_s):
         learn_baseline(state)
         if req.ts - state.last_learn_ts >= LEARN_EVERY_S:
-            population.learn_one(feat.volume_vector())
+            population.learn_one(vector)
             state.last_learn_ts = req.ts
     return decision
 

@@ -3,8 +3,9 @@
 Volume alone cannot separate harvesting from the heaviest legitimate customers (an
 enterprise batch job out-sends any harvester account), so risk is volume evidence *weighted
 by how harvest-like the traffic is*: long outputs, reasoning, chain-of-thought elicitation,
-diverse prompts, a young account, hosting networks, many networks. Volume with no harvest
-profile is capped below the throttle range: it can raise a low alert, never a command.
+diverse prompts, hosting networks, many networks; and scaled by account age. Volume with no
+harvest profile, and any account with over 180 days of history, is capped below the throttle
+range on its own evidence: it can raise a low alert, never a command.
 """
 
 from __future__ import annotations
@@ -24,19 +25,31 @@ from models.risk import Assessment, Reason, squash
 OWN_Z_PER_WIDTH: Final = 3.0
 # Weights of the harvest-profile indicators (each in [0, 1]); they sum to 1.
 HARVEST_WEIGHTS: Final = {
-    "reasoning_share": 0.20,
+    "reasoning_share": 0.25,
     "cot_elicitation": 0.15,
-    "long_outputs": 0.20,
+    "long_outputs": 0.25,
     "diverse_prompts": 0.10,
-    "young_account": 0.15,
-    "hosting_share": 0.10,
-    "network_spread": 0.10,
+    "hosting_share": 0.12,
+    "network_spread": 0.13,
 }
+# Account age scales the account's own evidence: a days-old account at full harvest speed is
+# the reported pattern; an account with years of paid history (eval harnesses, enterprises)
+# needs far stronger evidence. Unknown age is treated as slightly trusted.
+AGE_FACTOR_YOUNG, AGE_FACTOR_OLD, AGE_FACTOR_UNKNOWN = 1.25, 0.4, 0.9
 # A profile of this harvest-likeness leaves volume evidence unchanged; 1.0 doubles it.
 HARVEST_REFERENCE: Final = 0.5
 # Below this harvest-likeness, volume alone may alert but never reach the throttle range.
 VOLUME_ONLY_PROFILE: Final = 0.25
 VOLUME_ONLY_CAP: Final = 0.6
+# Accounts this old (years of paid history: evaluation harnesses, enterprises, resellers) are
+# never throttled on their own traffic alone; network or campaign evidence can still do it.
+TRUSTED_AGE_DAYS: Final = 180.0
+# A profile this harvest-like on an account younger than this needs less volume evidence.
+SIGNATURE_PROFILE: Final = 0.8
+SIGNATURE_MAX_AGE_DAYS: Final = 30.0
+SIGNATURE_WEIGHT: Final = 0.5
+# An account's own evidence counts from this many requests on (rates from fewer are noise).
+MIN_EVENTS: Final = 5
 LONG_OUTPUT_FROM, LONG_OUTPUT_TO = 500.0, 4000.0  # output tokens per request
 YOUNG_DAYS, OLD_DAYS = 7.0, 180.0
 
@@ -54,23 +67,27 @@ def _clip(x: float) -> float:
 
 def harvest_indicators(feat: AccountFeatures) -> dict[str, float]:
     """How harvest-like the account's traffic looks, per indicator, each in [0, 1]."""
-    age = feat.account_age_days
-    if age is None:
-        young = 0.5  # unknown age is neither evidence for nor against
-    else:
-        span = math.log(OLD_DAYS / YOUNG_DAYS)
-        young = _clip(1.0 - math.log(max(age, YOUNG_DAYS) / YOUNG_DAYS) / span)
     long_span = math.log(LONG_OUTPUT_TO / LONG_OUTPUT_FROM)
     out_per_req = max(feat.output_tokens_per_request, 1.0)
     return {
         "reasoning_share": _clip(feat.reasoning_share),
         "cot_elicitation": _clip(feat.cot_mean / 0.5),
         "long_outputs": _clip(math.log(out_per_req / LONG_OUTPUT_FROM) / long_span),
-        "diverse_prompts": _clip(1.0 - feat.near_duplicate_share),
-        "young_account": young,
+        # Reuse shows in the recent window (near duplicates) or over the account's life
+        # (few distinct prompts: benchmark questions re-run every evaluation).
+        "diverse_prompts": _clip(min(1.0 - feat.near_duplicate_share, feat.prompt_diversity)),
         "hosting_share": _clip(feat.hosting_share),
         "network_spread": _clip((feat.distinct_asns - 1.0) / 4.0),
     }
+
+
+def age_factor(age_days: float | None) -> float:
+    """Young (<= 7 days) 1.25, old (>= 180 days) 0.4, log-interpolated between."""
+    if age_days is None:
+        return AGE_FACTOR_UNKNOWN
+    span = math.log(OLD_DAYS / YOUNG_DAYS)
+    youth = _clip(1.0 - math.log(max(age_days, YOUNG_DAYS) / YOUNG_DAYS) / span)
+    return AGE_FACTOR_OLD + (AGE_FACTOR_YOUNG - AGE_FACTOR_OLD) * youth
 
 
 def harvest_profile(indicators: dict[str, float]) -> float:
@@ -109,12 +126,22 @@ def assess_account(
         volume = min(volume, max(0.0, max(own) / OWN_Z_PER_WIDTH))
     indicators = harvest_indicators(feat)
     profile = harvest_profile(indicators)
-    risk = squash(volume * min(profile / HARVEST_REFERENCE, 2.0))
-    if profile < VOLUME_ONLY_PROFILE:
+    age = feat.account_age_days
+    if profile >= SIGNATURE_PROFILE and age is not None and age < SIGNATURE_MAX_AGE_DAYS:
+        # The full harvest signature on a young account: heavy-but-not-extreme volume (above
+        # the population median) already counts, at half weight.
+        position = max(excess.values()) + 1.0  # tail widths above the median
+        volume = max(volume, SIGNATURE_WEIGHT * position)
+    evidence = volume * min(profile / HARVEST_REFERENCE, 2.0) * age_factor(age)
+    risk = squash(evidence) if feat.events >= MIN_EVENTS else 0.0
+    if profile < VOLUME_ONLY_PROFILE or (age is not None and age >= TRUSTED_AGE_DAYS):
         risk = min(risk, VOLUME_ONLY_CAP)
     inherited = 0.0
     if network is not None:
-        inherited = network.risk * _clip(profile / INHERIT_AT_PROFILE)
+        # Old accounts inherit less: a fresh campaign's network does not make a customer
+        # with years of history part of it.
+        trust = age_factor(age) / AGE_FACTOR_YOUNG
+        inherited = network.risk * _clip(profile / INHERIT_AT_PROFILE) * trust
         risk = 1.0 - (1.0 - risk) * (1.0 - inherited)
     if risk <= 0.0:
         return Assessment(0.0, ())
@@ -128,19 +155,24 @@ def assess_account(
 
 
 ASN_LABELS: Final = {
-    "output_tokens_per_hour": "output tokens/hour",
     "new_accounts_24h": "accounts created in the last 24 h",
     "young_accounts_24h": "active accounts younger than 7 days",
     "fresh_heavy_accounts": "young accounts with > 200k output tokens/day",
 }
 
 
+# A network needs at least this many young active accounts before its population can look
+# like a campaign (one or two new customers are not a pattern).
+MIN_YOUNG_ACCOUNTS: Final = 3
+
+
 def assess_asn(feat: asn_model.AsnFeatures, population: PopulationTail) -> Assessment:
     """Risk of one network: its account population against other networks' (new, young,
-    fresh-and-heavy accounts, output volume), weighted by how harvest-like its traffic is."""
+    fresh-and-heavy accounts), weighted by how harvest-like its traffic is. Volume is judged
+    per account, not here, so one heavy customer cannot make its own network look bad."""
     vector = feat.population_vector()
     excess = population.excess(vector)
-    if not excess:
+    if not excess or feat.young_accounts_24h < MIN_YOUNG_ACCOUNTS:
         return Assessment(0.0, ())
     volume = max(0.0, *excess.values())
     profile = asn_model.harvest_profile(feat)
@@ -218,7 +250,6 @@ def _profile_reasons(feat: AccountFeatures, indicators: dict[str, float]) -> lis
             None,
             f"only {feat.near_duplicate_share:.0%} near-duplicate prompts (diverse)",
         ),
-        "young_account": (age or 0.0, OLD_DAYS, f"account {age or 0.0:,.1f} days old"),
         "hosting_share": (
             feat.hosting_share,
             None,
@@ -226,10 +257,11 @@ def _profile_reasons(feat: AccountFeatures, indicators: dict[str, float]) -> lis
         ),
         "network_spread": (feat.distinct_asns, 1.0, f"{feat.distinct_asns:,.0f} distinct ASNs"),
     }
-    if age is None:
-        del words["young_account"]  # unknown age: no reason to state
     present = sorted(
         (name for name, value in indicators.items() if value >= 0.5 and name in words),
         key=lambda n: -indicators[n],
     )
-    return [Reason(name, *words[name]) for name in present]
+    reasons = [Reason(name, *words[name]) for name in present]
+    if age is not None and age < OLD_DAYS:
+        reasons.append(Reason("account_age_days", age, OLD_DAYS, f"account {age:,.1f} days old"))
+    return reasons

@@ -11,8 +11,10 @@ import hashlib
 import math
 from typing import Final
 
-# The shortest history a rate is computed over: one request is not an infinite rate.
+# The shortest history a rate is computed over: one request is not an infinite rate, and a
+# daily rate is not extrapolated from a few minutes (the floor is 1/12 of the horizon).
 MIN_OBSERVED_S: Final = 60.0
+MIN_OBSERVED_SHARE: Final = 1 / 12
 _MASK64: Final = (1 << 64) - 1
 _TWO32: Final = float(1 << 32)
 
@@ -20,6 +22,15 @@ _TWO32: Final = float(1 << 32)
 def decay_factor(dt: float, tau: float) -> float:
     """Weight of something ``dt`` seconds old under exponential decay with time constant tau."""
     return math.exp(-dt / tau) if dt > 0 else 1.0
+
+
+def decay_pair(last_ts: float, ts: float, tau: float) -> tuple[float, float]:
+    """(weight of the existing sum, weight of a new amount) for an event at ``ts`` on a sum
+    anchored at ``last_ts``. One pair serves every sum with the same horizon, so folding an
+    event into many sums costs one ``exp`` per horizon."""
+    if ts >= last_ts:
+        return decay_factor(ts - last_ts, tau), 1.0
+    return 1.0, decay_factor(last_ts - ts, tau)
 
 
 def decayed_add(total: float, last_ts: float, ts: float, amount: float, tau: float) -> float:
@@ -35,9 +46,8 @@ def decayed_add(total: float, last_ts: float, ts: float, amount: float, tau: flo
     >>> round(decayed_add(1.0, 60.0, 0.0, 1.0, tau=60.0), 4)  # late: same total as in order
     1.3679
     """
-    if ts >= last_ts:
-        return total * decay_factor(ts - last_ts, tau) + amount
-    return total + amount * decay_factor(last_ts - ts, tau)
+    keep, weight = decay_pair(last_ts, ts, tau)
+    return total * keep + amount * weight
 
 
 def decayed_rate(
@@ -47,15 +57,19 @@ def decayed_rate(
 
     ``observed_s`` is how long the entity has been observed. A decayed sum fills up over
     ~tau, so a young entity's rate is divided by the decayed length of its real history
-    (bias correction), never less than ``MIN_OBSERVED_S``: a fresh account that starts at
-    full speed shows its full rate at once, not after an hour.
+    (bias correction), never less than ``MIN_OBSERVED_S`` or 1/12 of the horizon: a fresh
+    account that starts at full speed shows its full hourly rate within minutes and its
+    daily rate within two hours, instead of after a day.
 
     >>> round(decayed_rate(10.0, 0.0, 0.0, tau=3600.0) * 3600, 1)  # old entity: sum / tau
     10.0
     >>> round(decayed_rate(10.0, 0.0, 0.0, tau=3600.0, observed_s=600.0) * 3600, 1)
     65.1
+    >>> round(decayed_rate(10.0, 0.0, 0.0, tau=3600.0, observed_s=1.0) * 3600, 1)  # floor: 5 min
+    125.1
     """
-    window = tau * -math.expm1(-max(observed_s, MIN_OBSERVED_S) / tau)
+    floor = max(MIN_OBSERVED_S, tau * MIN_OBSERVED_SHARE)
+    window = tau * -math.expm1(-max(observed_s, floor) / tau)
     return total * decay_factor(now - last_ts, tau) / window
 
 

@@ -54,6 +54,8 @@ class PopulationTail(base.AnomalyDetector):
         self.min_ratio = min_ratio
         self._high: dict[Any, stats.Quantile] = {}
         self._mid: dict[Any, stats.Quantile] = {}
+        # (q_high level, tail width) per feature; rebuilt after learning, read on every score
+        self._edges: dict[Any, tuple[float, float]] | None = None
         self.n_learned = 0
 
     def learn_one(self, x: dict[Any, Any]) -> None:
@@ -65,6 +67,7 @@ class PopulationTail(base.AnomalyDetector):
             self._high[name].update(level)
             self._mid[name].update(level)
         self.n_learned += 1
+        self._edges = None
 
     def score_one(self, x: dict[Any, Any]) -> float:
         excesses = self.excess(x)
@@ -74,21 +77,29 @@ class PopulationTail(base.AnomalyDetector):
         """Per feature: tail widths above ``q_high`` (negative when below); empty while cold."""
         if self.n_learned < self.min_samples:
             return {}
-        floor = math.log(self.min_ratio)
+        edges = self._current_edges()
         out = {}
         for name, value in x.items():
-            if name not in self._high:
-                continue
-            high = _value(self._high[name])
-            width = max(high - _value(self._mid[name]), floor)
-            out[name] = (math.log1p(max(float(value), 0.0)) - high) / width
+            edge = edges.get(name)
+            if edge is not None:
+                out[name] = (math.log1p(max(float(value), 0.0)) - edge[0]) / edge[1]
         return out
 
     def edge(self, name: Any) -> float | None:
         """The population's ``q_high`` of one feature, in the feature's own units."""
-        if name not in self._high or self.n_learned < self.min_samples:
+        if self.n_learned < self.min_samples:
             return None
-        return math.expm1(_value(self._high[name]))
+        edge = self._current_edges().get(name)
+        return None if edge is None else math.expm1(edge[0])
+
+    def _current_edges(self) -> dict[Any, tuple[float, float]]:
+        if self._edges is None:
+            floor = math.log(self.min_ratio)
+            self._edges = {
+                name: (_value(high), max(_value(high) - _value(self._mid[name]), floor))
+                for name, high in self._high.items()
+            }
+        return self._edges
 
     @classmethod
     def _unit_test_params(cls) -> Any:

@@ -68,7 +68,7 @@ def test_account_rates_have_exact_values() -> None:
     # Bias-corrected: two requests over the 60 s the account has existed, not over 5 minutes.
     expected_5m = (math.exp(-60 / 300) + 1) / (300 * -math.expm1(-60 / 300)) * 60
     assert feat.requests_per_min == pytest.approx(expected_5m)
-    hour_window = 3600 * -math.expm1(-60 / 3600)
+    hour_window = 3600 * -math.expm1(-300 / 3600)  # floor: 1/12 of the horizon
     assert feat.output_tokens_per_hour == pytest.approx(
         1000 * (math.exp(-60 / 3600) + 1) / hour_window * 3600
     )
