@@ -39,6 +39,16 @@ kafka-down:
 run: install
 	@scripts/run-worker.sh
 
+## The newcomer's first command: broker, worker, simulated campaigns, live view, report.
+demo: install
+	@deploy/kafka/kafka.sh fetch
+	$(BIN)/distillguard demo
+
+## Throughput, latency and state size through the real broker -> docs/benchmarks.md
+bench: install
+	@deploy/kafka/kafka.sh fetch
+	$(BIN)/distillguard bench
+
 clean:
 	deploy/kafka/kafka.sh reset || true
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
+import orjson
 import structlog
 
 from streams.logs import configure_logging
@@ -47,6 +50,92 @@ def cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Produce a JSONL file of request.v1 events to the input topic (keyed by account)."""
+    from streams.admin import ensure_topics
+    from streams.tools.backtest import read_jsonl
+    from streams.tools.kafka_io import fast_producer, print_progress, produce_all
+
+    settings = load_settings()
+    ensure_topics(settings)
+    topic = args.topic or settings.topics.requests
+
+    def messages() -> Iterator[tuple[bytes | None, bytes]]:
+        for line in read_jsonl(args.file):
+            try:
+                key = orjson.loads(line).get("account_id")
+            except (orjson.JSONDecodeError, AttributeError):
+                key = None  # malformed lines go through as they are: the worker dead-letters them
+            yield (key.encode() if isinstance(key, str) else None), line
+
+    sent = produce_all(
+        fast_producer(settings.kafka),
+        topic,
+        messages(),
+        rate=args.rate,
+        on_progress=print_progress(f"replay -> {topic}"),
+    )
+    print(f"\nreplayed {sent:,} events to {topic}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score alerts/commands against the simulator's labels; write a report folder."""
+    from streams.tools.report import headline, write_report
+
+    if args.offline:
+        from models.policy import DEFAULT_POLICY
+        from streams.tools.backtest import read_jsonl, run_backtest
+
+        result = run_backtest(read_jsonl(args.events), DEFAULT_POLICY, partitions=args.partitions)
+        alerts, commands = result.alerts, result.commands
+        title = "distillguard evaluation (offline backtest)"
+    else:
+        alerts, commands = _read_outputs(args.events)
+        title = "distillguard evaluation (from Kafka)"
+    report = write_report(args.out, args.labels, args.events, alerts, commands, title)
+    print(headline(report))
+    print(f"report: {args.out / 'summary.md'}")
+    return 0
+
+
+def _read_outputs(events: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Alerts and commands from Kafka, each command with its trigger's Kafka timestamp."""
+    from streams.tools.kafka_io import read_topic
+
+    settings = load_settings()
+    alerts = read_topic(settings.kafka, settings.topics.alerts)
+    commands = read_topic(settings.kafka, settings.topics.throttle)
+    wanted = {c.get("trigger_event_id") for c in commands}
+    for request in read_topic(settings.kafka, settings.topics.requests, timeout_s=120):
+        if request.get("event_id") in wanted:
+            for command in commands:
+                if command.get("trigger_event_id") == request["event_id"]:
+                    command["_trigger_kafka_ts_ms"] = request["_kafka_ts_ms"]
+    return alerts, commands
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Generate seeded request.v1 traffic with ground-truth labels (events.jsonl, labels.json)."""
+    from streams.tools import simulate
+
+    return simulate.run(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Broker + worker + simulated campaigns replayed live + evaluation report, in one go."""
+    from streams.tools import demo
+
+    return demo.run(args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Throughput, latency and state size through the real broker -> docs/benchmarks.md."""
+    from streams.tools import bench
+
+    return bench.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="distillguard",
@@ -55,6 +144,44 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("worker", help=cmd_worker.__doc__).set_defaults(func=cmd_worker)
     sub.add_parser("topics", help=cmd_topics.__doc__).set_defaults(func=cmd_topics)
+
+    simulate_parser = sub.add_parser("simulate", help=cmd_simulate.__doc__)
+    from streams.tools import simulate
+
+    simulate.add_arguments(simulate_parser)
+    simulate_parser.set_defaults(func=cmd_simulate)
+
+    replay = sub.add_parser("replay", help=cmd_replay.__doc__)
+    replay.add_argument("file", type=Path, help="JSONL of request.v1 events")
+    replay.add_argument(
+        "--rate", type=float, default=None, help="events/s (default: as fast as possible)"
+    )
+    replay.add_argument("--topic", default=None, help="target topic (default: DG_TOPIC_REQUESTS)")
+    replay.set_defaults(func=cmd_replay)
+
+    evaluate = sub.add_parser("evaluate", help=cmd_evaluate.__doc__)
+    evaluate.add_argument("--events", type=Path, required=True, help="the simulated events.jsonl")
+    evaluate.add_argument("--labels", type=Path, required=True, help="the simulated labels.json")
+    evaluate.add_argument("--out", type=Path, default=Path("reports/latest"), help="report folder")
+    evaluate.add_argument(
+        "--offline",
+        action="store_true",
+        help="run the detectors in process over --events instead of reading Kafka's topics",
+    )
+    evaluate.add_argument("--partitions", type=int, default=8, help="emulated partitions (offline)")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    from streams.tools import demo
+
+    demo_parser = sub.add_parser("demo", help=cmd_demo.__doc__)
+    demo.add_arguments(demo_parser)
+    demo_parser.set_defaults(func=cmd_demo)
+
+    from streams.tools import bench
+
+    bench_parser = sub.add_parser("bench", help=cmd_bench.__doc__)
+    bench.add_arguments(bench_parser)
+    bench_parser.set_defaults(func=cmd_bench)
     return parser
 
 

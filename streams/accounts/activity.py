@@ -3,46 +3,54 @@ ASN per batch instead of one per request."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from models.account import AccountState, output_tokens_per_day
 from models.asn import AsnActivity
 from models.request import Request
 
 
+@dataclass(slots=True)
+class _Sums:
+    last_ts: float
+    created_ts: float | None
+    requests: int = 0
+    output_tokens: int = 0
+    reasoning: int = 0
+    cot_sum: float = 0.0
+
+
 class ActivityBatch:
     def __init__(self) -> None:
-        # (asn, account) -> [last_ts, requests, output_tokens, reasoning, cot_sum, created_ts]
-        self._sums: dict[tuple[int, str], list[Any]] = {}
+        self._sums: dict[tuple[int, str], _Sums] = {}
 
     def add(self, req: Request) -> None:
         key = (req.asn, req.account_id)
-        row = self._sums.get(key)
-        if row is None:
-            row = self._sums[key] = [req.ts, 0, 0, 0, 0.0, req.account_created_ts]
-        row[0] = max(row[0], req.ts)
-        row[1] += 1
-        row[2] += req.output_tokens
-        row[3] += int(req.reasoning)
-        row[4] += req.cot_elicitation or 0.0
-        row[5] = req.account_created_ts or row[5]
+        sums = self._sums.get(key)
+        if sums is None:
+            sums = self._sums[key] = _Sums(req.ts, req.account_created_ts)
+        sums.last_ts = max(sums.last_ts, req.ts)
+        sums.requests += 1
+        sums.output_tokens += req.output_tokens
+        sums.reasoning += int(req.reasoning)
+        sums.cot_sum += req.cot_elicitation or 0.0
+        sums.created_ts = req.account_created_ts or sums.created_ts
 
-    def by_asn(
-        self, states: Mapping[str, tuple[AccountState, Any]]
-    ) -> dict[int, list[AsnActivity]]:
+    def by_asn(self, state_of: Callable[[str], AccountState]) -> dict[int, list[AsnActivity]]:
         """Group the sums by ASN, with each account's own 24-h output rate attached."""
         out: dict[int, list[AsnActivity]] = {}
-        for (asn, account), (
-            last_ts,
-            requests,
-            output,
-            reasoning,
-            cot,
-            created,
-        ) in self._sums.items():
-            per_day = output_tokens_per_day(states[account][0])
+        for (asn, account), s in self._sums.items():
             out.setdefault(asn, []).append(
-                AsnActivity(account, last_ts, requests, output, reasoning, cot, created, per_day)
+                AsnActivity(
+                    account,
+                    s.last_ts,
+                    s.requests,
+                    s.output_tokens,
+                    s.reasoning,
+                    s.cot_sum,
+                    s.created_ts,
+                    output_tokens_per_day(state_of(account)),
+                )
             )
         return out

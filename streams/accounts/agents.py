@@ -19,7 +19,7 @@ from faust.streams import Stream
 from faust.types import TP, EventT, StreamT
 
 from models.account import AccountState
-from models.pipeline import process_request
+from models.pipeline import new_account_population, process_request
 from models.request import Invalid, Request, parse_request
 from streams.accounts.activity import ActivityBatch
 from streams.accounts.population import PopulationModels
@@ -52,7 +52,7 @@ population_table = app.Table(
     help="Population-model snapshots by input partition.",
     options=table_options(settings),
 )
-population = PopulationModels(population_table)
+population = PopulationModels(population_table, new_account_population)
 network_risk = NetworkRiskView()
 counters: Counter[str] = Counter()
 
@@ -83,7 +83,7 @@ async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> No
     for account_id, (state, event) in touched.items():
         stream._set_current_event(event)
         account_table[account_id] = state.encode()
-    await publish_activity(activity.by_asn(touched))
+    await publish_activity(activity.by_asn(lambda account: touched[account][0]))
 
 
 @app.timer(interval=settings.snapshot_every_s)

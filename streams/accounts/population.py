@@ -23,10 +23,6 @@ log = structlog.get_logger(__name__)
 SNAPSHOT_VERSION: Final = 1
 
 
-def new_model() -> PopulationTail:
-    return PopulationTail(q_high=0.99, q_mid=0.5, min_samples=200)
-
-
 def encode_snapshot(model: PopulationTail) -> dict[str, Any]:
     """Versioned envelope; the pickle is only ever read back from our own changelog topic."""
     return {
@@ -49,9 +45,7 @@ def decode_snapshot(doc: Any) -> PopulationTail | None:
 class PopulationModels:
     """In-process models by partition, loaded lazily from the snapshot table."""
 
-    def __init__(
-        self, snapshots: Mapping[str, Any], factory: Callable[[], PopulationTail] = new_model
-    ) -> None:
+    def __init__(self, snapshots: Mapping[str, Any], factory: Callable[[], PopulationTail]) -> None:
         self._snapshots = snapshots
         self._factory = factory
         self._models: dict[int, PopulationTail] = {}

@@ -17,8 +17,7 @@ from faust.streams import Stream
 from faust.types import TP, EventT, StreamT
 
 from models import asn as asn_model
-from models.detectors import PopulationTail
-from models.pipeline import process_asn_activity
+from models.pipeline import new_asn_population, process_asn_activity
 from streams.accounts.population import PopulationModels
 from streams.app import app, settings, table_options
 from streams.control import policy_holder
@@ -52,11 +51,7 @@ asn_population_table = app.Table(
 )
 
 
-def new_asn_model() -> PopulationTail:
-    return PopulationTail(q_high=0.99, q_mid=0.5, min_samples=50)
-
-
-asn_population = PopulationModels(asn_population_table, new_asn_model)
+asn_population = PopulationModels(asn_population_table, new_asn_population)
 published: dict[int, float] = {}
 
 

@@ -3,9 +3,8 @@
 The same ``process_request`` and ``process_asn_activity`` the worker runs, over a JSONL file
 in file order, with state in dicts and one population model per emulated partition. Used by
 ``distillguard evaluate --offline`` and ``distillguard backtest`` to see what a policy would
-do before anyone applies it. One difference from the worker: here each request reaches its
-network's state at once and the network's risk is visible to the very next request, where
-the worker aggregates per batch and publishes network risk about one batch later.
+do before anyone applies it. One difference from the worker: network risk becomes visible
+to accounts right after each batch here, about one batch later in the worker.
 """
 
 from __future__ import annotations
@@ -19,14 +18,19 @@ from typing import Any
 import orjson
 
 from models import asn as asn_model
-from models.account import AccountState, output_tokens_per_day
+from models.account import AccountState
 from models.decide import Alert, Command, Decision
 from models.detectors import PopulationTail
-from models.pipeline import process_asn_activity, process_request
+from models.pipeline import (
+    new_account_population,
+    new_asn_population,
+    process_asn_activity,
+    process_request,
+)
 from models.policy import Policy
-from models.request import Invalid, Request, parse_request
+from models.request import Invalid, parse_request
 from models.scoring import NetworkEvidence
-from streams.accounts.population import new_model
+from streams.accounts.activity import ActivityBatch
 
 
 @dataclass
@@ -45,16 +49,20 @@ def read_jsonl(path: Path) -> Iterator[bytes]:
 
 
 class Backtest:
-    """Detector state for one offline run."""
+    """Detector state for one offline run. Network activity is summed and applied every
+    ``batch`` requests, as the worker does per processing batch."""
 
-    def __init__(self, policy: Policy, partitions: int = 1) -> None:
+    def __init__(self, policy: Policy, partitions: int = 1, batch: int = 500) -> None:
         self.policy = policy
         self.partitions = partitions
+        self.batch = batch
         self.accounts: dict[str, AccountState] = {}
         self.asns: dict[int, asn_model.AsnState] = {}
         self.network: dict[int, NetworkEvidence] = {}
         self.models: dict[int, PopulationTail] = {}
-        self.asn_model = PopulationTail(q_high=0.99, q_mid=0.5, min_samples=50)
+        self.asn_model = new_asn_population()
+        self.activity = ActivityBatch()
+        self.pending = 0
         self.result = BacktestResult()
 
     def feed(self, raw: bytes) -> None:
@@ -69,30 +77,27 @@ class Backtest:
         partition = zlib.crc32(req.account_id.encode()) % self.partitions
         model = self.models.get(partition)
         if model is None:
-            model = self.models[partition] = new_model()
+            model = self.models[partition] = new_account_population()
         self._record(process_request(state, req, model, self.policy, self.network.get(req.asn)))
-        self._feed_network(req, state)
+        self.activity.add(req)
+        self.pending += 1
+        if self.pending >= self.batch:
+            self.flush()
 
-    def _feed_network(self, req: Request, account: AccountState) -> None:
-        activity = asn_model.AsnActivity(
-            req.account_id,
-            req.ts,
-            1,
-            req.output_tokens,
-            int(req.reasoning),
-            req.cot_elicitation or 0.0,
-            req.account_created_ts,
-            output_tokens_per_day(account),
-        )
-        state = self.asns.get(req.asn)
-        if state is None:
-            state = self.asns[req.asn] = asn_model.AsnState()
-        assessment, decision = process_asn_activity(
-            state, req.asn, [activity], self.asn_model, self.policy
-        )
-        self._record(decision)
-        detail = assessment.reasons[0].detail if assessment.reasons else "no evidence"
-        self.network[req.asn] = NetworkEvidence(req.asn, assessment.score, detail)
+    def flush(self) -> None:
+        """Apply the summed network activity (end of a batch, or of the input)."""
+        for asn, activities in self.activity.by_asn(self.accounts.__getitem__).items():
+            state = self.asns.get(asn)
+            if state is None:
+                state = self.asns[asn] = asn_model.AsnState()
+            assessment, decision = process_asn_activity(
+                state, asn, activities, self.asn_model, self.policy
+            )
+            self._record(decision)
+            detail = assessment.reasons[0].detail if assessment.reasons else "no evidence"
+            self.network[asn] = NetworkEvidence(asn, assessment.score, detail)
+        self.activity = ActivityBatch()
+        self.pending = 0
 
     def _record(self, decision: Decision) -> None:
         if decision.alert is not None:
@@ -106,6 +111,7 @@ def run_backtest(lines: Iterable[bytes], policy: Policy, partitions: int = 1) ->
     backtest = Backtest(policy, partitions)
     for raw in lines:
         backtest.feed(raw)
+    backtest.flush()
     return backtest.result
 
 
