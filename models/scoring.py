@@ -146,10 +146,15 @@ def assess_account(
     if risk <= 0.0:
         return Assessment(0.0, ())
     reasons = _volume_reasons(vector, excess, population)
-    if own:
+    if own and max(own) > 0:
         reasons.append(_own_reason(feat))
     if network is not None and inherited >= 0.1:
-        reasons.append(Reason("asn_risk", network.risk, None, f"AS{network.asn}: {network.detail}"))
+        network_reason = Reason(
+            "asn_risk", network.risk, None, f"AS{network.asn}: {network.detail}"
+        )
+        # The strongest evidence comes first: the network's when it outweighs the account's.
+        position = 0 if inherited > squash(evidence) else len(reasons)
+        reasons.insert(position, network_reason)
     reasons.extend(_profile_reasons(feat, indicators))
     return Assessment(risk, tuple(reasons))
 

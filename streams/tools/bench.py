@@ -134,6 +134,7 @@ class Bench:
                 settings.topics.requests,
                 settings.partitions,
                 timeout=1800,
+                alive=worker.alive,
             )
             elapsed = time.perf_counter() - started
             return len(lines) / elapsed, worker.peak_rss_mib()
@@ -157,6 +158,7 @@ class Bench:
                 settings.topics.requests,
                 settings.partitions,
                 timeout=600,
+                alive=worker.alive,
             )
             time.sleep(2)
         finally:

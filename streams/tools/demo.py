@@ -28,9 +28,11 @@ from streams.tools.worker_process import WorkerProcess
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=float, default=3.0, help="simulated days of event time")
-    parser.add_argument("--scale", type=float, default=0.5, help="simulator scale (accounts)")
+    parser.add_argument("--scale", type=float, default=0.4, help="simulator scale (accounts)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--rate", type=float, default=None, help="replay events/s (default: max)")
+    # Paced below one worker's throughput, so the input partitions advance together in event
+    # time (as in live traffic) and latency means latency, not backlog.
+    parser.add_argument("--rate", type=float, default=1500.0, help="replay events/s (0: max)")
     parser.add_argument("--out", type=Path, default=Path("reports/demo"), help="report folder")
 
 
@@ -92,7 +94,7 @@ class Demo:
             fast_producer(settings.kafka),
             topic,
             messages,
-            rate=self.args.rate,
+            rate=self.args.rate or None,
             on_progress=print_progress("replay"),
         )
         print(file=sys.stderr)

@@ -125,9 +125,15 @@ def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 30.0) -> lis
 
 
 def wait_drained(
-    connection: dict[str, Any], group: str, topic: str, partitions: int, timeout: float
+    connection: dict[str, Any],
+    group: str,
+    topic: str,
+    partitions: int,
+    timeout: float,
+    alive: Callable[[], bool] = lambda: True,
 ) -> None:
-    """Wait until the consumer group has committed up to the end of every partition."""
+    """Wait until the consumer group has committed up to the end of every partition; fail
+    at once if ``alive()`` says the consumer died."""
     consumer = Consumer({**connection, "group.id": group})
     deadline = time.monotonic() + timeout
     try:
@@ -142,6 +148,8 @@ def wait_drained(
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"group {group} still {lag} messages behind on {topic}")
+            if not alive():
+                raise RuntimeError(f"the consumer of {topic} died with {lag} messages to go")
             time.sleep(0.5)
     finally:
         consumer.close()

@@ -20,6 +20,11 @@ class LocalKafka:
         external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         if external:
             return external
+        status = subprocess.run(
+            ["bash", str(KAFKA_SH), "status"], capture_output=True, text=True, check=False
+        )
+        if status.returncode == 0:  # someone else's broker (make kafka-up): use it, leave it
+            return status.stdout.strip().splitlines()[-1]
         print(f"==> {say} (deploy/kafka/kafka.sh start)", flush=True)
         proc = subprocess.run(["bash", str(KAFKA_SH), "start"], stdout=subprocess.PIPE, text=True)
         if proc.returncode != 0:

@@ -37,6 +37,9 @@ class WorkerProcess:
             time.sleep(0.2)
         return self
 
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def peak_rss_mib(self) -> float:
         """The worker's peak resident memory (VmHWM), in MiB."""
         assert self.proc is not None
