@@ -133,6 +133,7 @@ class AccountFeatures:
     requests_per_day: float
     output_tokens_per_hour: float
     output_tokens_per_day: float
+    elicitation_requests_per_day: float
     output_tokens_per_request: float
     output_input_ratio: float
     reasoning_share: float
@@ -166,6 +167,7 @@ class AccountFeatures:
             "requests_per_day": self.requests_per_day,
             "output_tokens_per_hour": self.output_tokens_per_hour,
             "output_tokens_per_day": self.output_tokens_per_day,
+            "elicitation_requests_per_day": self.elicitation_requests_per_day,
         }
 
 
@@ -274,6 +276,7 @@ def features(
         requests_per_day=volume["requests_per_day"],
         output_tokens_per_hour=volume["output_tokens_per_hour"],
         output_tokens_per_day=volume["output_tokens_per_day"],
+        elicitation_requests_per_day=volume["elicitation_requests_per_day"],
         output_tokens_per_request=state.out_24h / requests,
         output_input_ratio=state.out_24h / max(state.in_24h, 1.0),
         reasoning_share=state.reasoning_24h / requests,
@@ -310,6 +313,9 @@ def volume_vector(state: AccountState) -> dict[str, float]:
         "requests_per_day": _per_hour(state.req_24h, DAY, state) * 24,
         "output_tokens_per_hour": _per_hour(state.out_1h, HOUR, state),
         "output_tokens_per_day": output_tokens_per_day(state),
+        # Volume of prompts that ask for the model's reasoning: the trace-extraction signal
+        # that survives being mixed into a router's or reseller's ordinary traffic.
+        "elicitation_requests_per_day": _per_hour(state.cot_high_24h, DAY, state) * 24,
     }
 
 

@@ -23,8 +23,11 @@ LEARN_EVERY_S: Final = 60.0
 
 
 def new_account_population() -> PopulationTail:
-    """The account population model of one partition."""
-    return PopulationTail(q_high=0.99, q_mid=0.5, min_samples=200)
+    """The account population model of one partition. Its edge of normal is the p95, not the
+    p99: per partition the population is a few hundred to a few thousand accounts, whose p99
+    is set by the handful of heaviest customers themselves (measured on the simulator:
+    recall 0.22 -> 0.39 at benign throttle rate 0 -> 0.09%)."""
+    return PopulationTail(q_high=0.95, q_mid=0.5, min_samples=200)
 
 
 def new_asn_population() -> PopulationTail:

@@ -58,6 +58,7 @@ VOLUME_LABELS: Final = {
     "requests_per_day": "requests/day (24-h rate)",
     "output_tokens_per_hour": "output tokens/hour (1-h rate)",
     "output_tokens_per_day": "output tokens/day (24-h rate)",
+    "elicitation_requests_per_day": "reasoning-elicitation prompts/day (24-h rate)",
 }
 
 
@@ -190,7 +191,8 @@ def assess_asn(feat: asn_model.AsnFeatures, population: PopulationTail) -> Asses
     for name, widths in sorted(excess.items(), key=lambda kv: -kv[1]):
         edge = population.edge(name)
         if widths > 0 and edge is not None:
-            detail = f"{ASN_LABELS[name]} {vector[name]:,.0f} vs network p99 {edge:,.0f}"
+            level = _percentile(population)
+            detail = f"{ASN_LABELS[name]} {vector[name]:,.0f} vs network {level} {edge:,.0f}"
             reasons.append(Reason(name, vector[name], edge, detail))
     reasons.append(
         Reason(
@@ -214,7 +216,7 @@ def _volume_reasons(
         if widths <= 0 or edge is None:
             continue
         label = VOLUME_LABELS.get(name, name)
-        detail = f"{label} {vector[name]:,.1f} vs population p99 {edge:,.1f}"
+        detail = f"{label} {vector[name]:,.1f} vs population {_percentile(population)} {edge:,.1f}"
         reasons.append(Reason(name, vector[name], edge, detail))
     return reasons
 
@@ -270,3 +272,8 @@ def _profile_reasons(feat: AccountFeatures, indicators: dict[str, float]) -> lis
     if age is not None and age < OLD_DAYS:
         reasons.append(Reason("account_age_days", age, OLD_DAYS, f"account {age:,.1f} days old"))
     return reasons
+
+
+def _percentile(population: PopulationTail) -> str:
+    """The population's edge of normal as analysts write it ("p95")."""
+    return f"p{population.q_high * 100:g}"

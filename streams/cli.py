@@ -52,16 +52,20 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Produce a JSONL file of request.v1 events to the input topic (keyed by account)."""
+    return _replay(args.file, args.rate, args.topic)
+
+
+def _replay(path: Path, rate: float | None, topic_name: str | None) -> int:
     from streams.admin import ensure_topics
     from streams.tools.backtest import read_jsonl
     from streams.tools.kafka_io import fast_producer, print_progress, produce_all
 
     settings = load_settings()
     ensure_topics(settings)
-    topic = args.topic or settings.topics.requests
+    topic = topic_name or settings.topics.requests
 
     def messages() -> Iterator[tuple[bytes | None, bytes]]:
-        for line in read_jsonl(args.file):
+        for line in read_jsonl(path):
             try:
                 key = orjson.loads(line).get("account_id")
             except (orjson.JSONDecodeError, AttributeError):
@@ -72,7 +76,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         fast_producer(settings.kafka),
         topic,
         messages(),
-        rate=args.rate,
+        rate=rate,
         on_progress=print_progress(f"replay -> {topic}"),
     )
     print(f"\nreplayed {sent:,} events to {topic}")
@@ -119,7 +123,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Generate seeded request.v1 traffic with ground-truth labels (events.jsonl, labels.json)."""
     from streams.tools import simulate
 
-    return simulate.run(args)
+    status = simulate.run(args)
+    if status != 0 or not args.to_kafka:
+        return status
+    return _replay(args.out / "events.jsonl", args.rate, None)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -149,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     from streams.tools import simulate
 
     simulate.add_arguments(simulate_parser)
+    simulate_parser.add_argument(
+        "--to-kafka", action="store_true", help="also produce the events to DG_TOPIC_REQUESTS"
+    )
+    simulate_parser.add_argument(
+        "--rate", type=float, default=None, help="with --to-kafka: events/s"
+    )
     simulate_parser.set_defaults(func=cmd_simulate)
 
     replay = sub.add_parser("replay", help=cmd_replay.__doc__)

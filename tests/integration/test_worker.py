@@ -130,7 +130,7 @@ def test_burst_account_is_alerted_and_throttled(scenario: dict[str, Any]) -> Non
     assert alert["reasons"] and all(
         set(r) == {"feature", "value", "baseline", "detail"} for r in alert["reasons"]
     )
-    assert "population p99" in alert["reasons"][0]["detail"]
+    assert "vs population p95" in alert["reasons"][0]["detail"]
     assert T0 + 3600 <= alert["event_ts"] <= T0 + 5400, "alerted outside the burst"
     assert cmds[0]["action"] in ("throttle", "block") and cmds[0]["ttl_s"] > 0
     assert cmds[0]["alert_id"] in {a["alert_id"] for a in mine}
