@@ -1,0 +1,70 @@
+"""The evaluation arithmetic on a hand-made case with known answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from streams.tools.evaluate import evaluate, index_events, render_markdown
+
+LABELS = {
+    "scenario": {"start_ts": 0.0},
+    "accounts": {
+        "a1": {"group": "attack", "kind": "bulk_harvest", "campaign": "bulk_harvest"},
+        "a2": {"group": "attack", "kind": "bulk_harvest", "campaign": "bulk_harvest"},
+        "b1": {"group": "benign", "kind": "chat", "campaign": None},
+        "b2": {"group": "benign", "kind": "chat", "campaign": None},
+        "b3": {"group": "benign", "kind": "eval_runner", "campaign": None},
+    },
+    "campaigns": {"bulk_harvest": {"kind": "bulk_harvest", "start_ts": 50.0, "accounts": 2}},
+}
+
+
+def write_events(path: Path) -> Path:
+    rows = [("a1", t) for t in (100, 200, 300, 400)] + [("a2", t) for t in (150, 250)]
+    rows += [("b1", 10), ("b2", 20), ("b3", 30)]
+    path.write_bytes(b"".join(orjson.dumps({"account_id": a, "ts": t}) + b"\n" for a, t in rows))
+    return path
+
+
+def command(account: str, ts: float, action: str = "throttle") -> dict[str, object]:
+    return {
+        "entity_type": "account",
+        "entity_id": account,
+        "action": action,
+        "event_ts": ts,
+        "_kafka_ts_ms": 1_000,
+        "_trigger_kafka_ts_ms": 900,
+    }
+
+
+def test_metrics_have_the_expected_values(tmp_path: Path) -> None:
+    traffic = index_events(write_events(tmp_path / "events.jsonl"), LABELS)
+    alerts = [
+        {"entity_type": "account", "entity_id": "a1", "event_ts": 250.0, "score": 0.9},
+        {
+            "entity_type": "asn",
+            "entity_id": "7",
+            "event_ts": 260.0,
+            "score": 0.6,
+            "accounts": ["b3"],
+        },
+    ]
+    commands = [command("a1", 300.0), command("a1", 400.0, "block"), command("b3", 35.0)]
+    report = evaluate(LABELS, traffic, alerts, commands)
+    assert (report.true_throttles, report.false_throttles) == (1, 1)
+    assert report.precision == 0.5 and report.recall == 0.5
+    assert report.benign_throttle_rate == 1 / 3
+    rows = {r.name: r for r in report.rows}
+    bulk = rows["bulk_harvest"]
+    assert (bulk.accounts, bulk.alerted, bulk.throttled) == (2, 1, 1)
+    # a1 served 2 of 4 requests before its throttle at t=300; a2 (never throttled) all 2.
+    assert bulk.events == 6 and bulk.served_before_throttle == 4
+    assert bulk.first_to_throttle_s == [200.0]
+    assert bulk.first_member_throttle_ts == 300.0 and bulk.start_ts == 50.0
+    assert rows["eval_runner"].alerted == 1 and rows["eval_runner"].throttled == 1
+    assert report.latency_ms == [100, 100, 100]
+    text = render_markdown(report)
+    assert "| attack | bulk_harvest | 2 | 1 | 1 | 50.0% |" in text
+    assert "4.2 h" not in text and "0.1 h" in text  # first request -> throttle: 200 s
