@@ -27,7 +27,14 @@ def new_account_population() -> PopulationTail:
     p99: per partition the population is a few hundred to a few thousand accounts, whose p99
     is set by the handful of heaviest customers themselves (measured on the simulator:
     recall 0.22 -> 0.39 at benign throttle rate 0 -> 0.09%)."""
-    return PopulationTail(q_high=0.95, q_mid=0.5, min_samples=200)
+    return PopulationTail(
+        q_high=0.95,
+        q_mid=0.5,
+        min_samples=200,
+        # Elicitation prompts are rare in ordinary traffic: p95 is near 0, so a dozen a day
+        # from a curious user is not extreme; fifty a day starts to be.
+        min_edge={"elicitation_requests_per_day": 50.0},
+    )
 
 
 def new_asn_population() -> PopulationTail:

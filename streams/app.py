@@ -29,8 +29,8 @@ def create_app(settings: Settings) -> faust.App:
         table_standby_replicas=0,
         # ~500 records a poll avoids consumer stalls on busy partitions.
         broker_max_poll_records=500,
-        # Commit often: at-least-once, and a restart replays only a little.
-        broker_commit_interval=1.0,
+        # At-least-once: a crash replays at most one interval (ids make replays idempotent).
+        broker_commit_interval=settings.commit_interval_s,
         producer_linger_ms=5,
         consumer_auto_offset_reset="earliest",
         loghandlers=[],
@@ -45,3 +45,18 @@ def table_options(settings: Settings) -> dict[str, Any]:
 
 settings: Final = load_settings()
 app: Final = create_app(settings)
+JSON_SCHEMA: Final[faust.Schema[Any, Any]] = faust.Schema(
+    key_serializer="json", value_serializer="json"
+)
+
+
+def json_table(name: str, help: str) -> Any:
+    """A changelogged table of JSON values, co-partitioned with the input topic."""
+    return app.Table(
+        name,
+        default=None,
+        partitions=settings.partitions,
+        schema=JSON_SCHEMA,
+        help=help,
+        options=table_options(settings),
+    )

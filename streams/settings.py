@@ -45,6 +45,7 @@ ENV_DOCS: Final = {
     "DG_BATCH_MAX": ("Events per processing batch.", "500"),
     "DG_BATCH_WITHIN_S": ("Longest wait to fill a batch (latency bound).", "0.2"),
     "DG_SNAPSHOT_EVERY_S": ("Population-model snapshot interval (wall clock).", "30"),
+    "DG_COMMIT_INTERVAL_S": ("Offset commit interval: a crash replays at most this much.", "2.8"),
     "DG_LOG_FORMAT": ("json or console.", "console in a terminal, else json"),
     "DG_LOG_LEVEL": ("DEBUG, INFO, WARNING or ERROR.", "INFO"),
 }
@@ -168,6 +169,7 @@ class Settings:
     batch_max: int = 500
     batch_within_s: float = 0.2
     snapshot_every_s: float = 30.0
+    commit_interval_s: float = 2.8
     log_format: str | None = None
     log_level: str = "INFO"
 
@@ -262,6 +264,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         batch_max=number("DG_BATCH_MAX", "500", int, 1),
         batch_within_s=number("DG_BATCH_WITHIN_S", "0.2", float, 0.001),
         snapshot_every_s=number("DG_SNAPSHOT_EVERY_S", "30", float, 0.1),
+        commit_interval_s=number("DG_COMMIT_INTERVAL_S", "2.8", float, 0.1),
         log_format=log_format,
         log_level=choice("DG_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
     )

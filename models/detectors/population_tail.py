@@ -27,6 +27,10 @@ class PopulationTail(base.AnomalyDetector):
         Scores are 0 until this many vectors were learned: no verdicts from a cold population.
     min_ratio
         The smallest tail width, as a ratio of values (2.0: p99 counts as at least 2x the median).
+    min_edge
+        Per feature, the smallest value the edge of normal may take, in the feature's units: a
+        count that is almost always 0 (a median of 0, a p95 of 0.6) must not make 12 look
+        extreme.
 
     Examples
     --------
@@ -47,11 +51,13 @@ class PopulationTail(base.AnomalyDetector):
         q_mid: float = 0.5,
         min_samples: int = 100,
         min_ratio: float = 2.0,
+        min_edge: dict[Any, float] | None = None,
     ) -> None:
         self.q_high = q_high
         self.q_mid = q_mid
         self.min_samples = min_samples
         self.min_ratio = min_ratio
+        self.min_edge = min_edge
         self._high: dict[Any, stats.Quantile] = {}
         self._mid: dict[Any, stats.Quantile] = {}
         # (q_high level, tail width) per feature; rebuilt after learning, read on every score
@@ -95,16 +101,17 @@ class PopulationTail(base.AnomalyDetector):
     def _current_edges(self) -> dict[Any, tuple[float, float]]:
         if self._edges is None:
             floor = math.log(self.min_ratio)
-            self._edges = {
-                name: (_value(high), max(_value(high) - _value(self._mid[name]), floor))
-                for name, high in self._high.items()
-            }
+            lowest = self.min_edge or {}
+            self._edges = {}
+            for name, high in self._high.items():
+                edge = max(_value(high), math.log1p(lowest.get(name, 0.0)))
+                self._edges[name] = (edge, max(edge - _value(self._mid[name]), floor))
         return self._edges
 
     @classmethod
     def _unit_test_params(cls) -> Any:
         yield {"min_samples": 10}
-        yield {"q_high": 0.95, "min_samples": 20, "min_ratio": 1.5}
+        yield {"q_high": 0.95, "min_samples": 20, "min_ratio": 1.5, "min_edge": {"x": 3.0}}
 
 
 def _value(quantile: stats.Quantile) -> float:

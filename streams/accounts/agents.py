@@ -10,20 +10,19 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Final, cast
+from typing import Any, cast
 
-import faust
 import orjson
 import structlog
 from faust.streams import Stream
-from faust.types import TP, EventT, StreamT
+from faust.types import EventT, StreamT
 
 from models.account import AccountState
 from models.pipeline import new_account_population, process_request
 from models.request import Invalid, Request, parse_request
 from streams.accounts.activity import ActivityBatch
-from streams.accounts.population import PopulationModels
-from streams.app import app, settings, table_options
+from streams.accounts.population import partitioned_population
+from streams.app import app, json_table, settings
 from streams.asn.agents import publish_activity
 from streams.asn.evidence import NetworkRiskView
 from streams.codec import deadletter_record
@@ -33,26 +32,8 @@ from streams.topics import deadletter_topic, requests_topic
 
 log = structlog.get_logger(__name__)
 
-JSON_SCHEMA: Final[faust.Schema[Any, Any]] = faust.Schema(
-    key_serializer="json", value_serializer="json"
-)
-account_table = app.Table(
-    "accounts",
-    default=None,
-    partitions=settings.partitions,
-    schema=JSON_SCHEMA,
-    help="AccountState records (versioned lists of floats) by account_id.",
-    options=table_options(settings),
-)
-population_table = app.Table(
-    "population",
-    default=None,
-    partitions=settings.partitions,
-    schema=JSON_SCHEMA,
-    help="Population-model snapshots by input partition.",
-    options=table_options(settings),
-)
-population = PopulationModels(population_table, new_account_population)
+account_table = json_table("accounts", "AccountState records by account_id.")
+population = partitioned_population("population", new_account_population, settings.topics.requests)
 network_risk = NetworkRiskView()
 counters: Counter[str] = Counter()
 
@@ -84,16 +65,6 @@ async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> No
         stream._set_current_event(event)
         account_table[account_id] = state.encode()
     await publish_activity(activity.by_asn(lambda account: touched[account][0]))
-
-
-@app.timer(interval=settings.snapshot_every_s)
-async def snapshot_population() -> None:
-    """Write changed population models to their partition's changelog (not per event).
-
-    Only the changelog is written: it is what a restarted or new owner recovers from, and
-    an explicit partition needs no stream event (the local store keeps the live model)."""
-    for partition, snapshot in population.changed_snapshots():
-        population_table.send_changelog(partition, str(partition), snapshot)
 
 
 async def handle_event(
@@ -148,8 +119,3 @@ async def dead_letter(event: EventT[Any], invalid: Invalid) -> None:
         partition=message.partition,
         offset=message.offset,
     )
-
-
-@app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's receiver type is loose
-async def on_assigned(sender: Any, assigned: set[TP], **_: Any) -> None:
-    population.keep_only({tp.partition for tp in assigned if tp.topic == settings.topics.requests})

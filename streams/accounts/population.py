@@ -72,3 +72,30 @@ class PopulationModels:
         for partition in set(self._models) - partitions:
             del self._models[partition]
             self._snapshotted_at.pop(partition, None)
+
+
+def partitioned_population(
+    name: str, factory: Callable[[], PopulationTail], source_topic: str
+) -> PopulationModels:
+    """Population models for the partitions of ``source_topic``, with their snapshot table,
+    a periodic snapshot timer and rebalance handling, registered on the Faust app."""
+    from faust.types import TP
+
+    from streams.app import app, json_table, settings
+
+    table = json_table(name, f"Population-model snapshots of {source_topic} by partition.")
+    models = PopulationModels(table, factory)
+
+    @app.timer(interval=settings.snapshot_every_s)
+    async def snapshot() -> None:
+        """Write changed models to their partition's changelog (not per event). Only the
+        changelog: it is what a restarted or new owner recovers from, and an explicit
+        partition needs no stream event (the live model stays in process)."""
+        for partition, doc in models.changed_snapshots():
+            table.send_changelog(partition, str(partition), doc)
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode types receivers loosely
+    async def keep_assigned(sender: Any, assigned: set[TP], **_: Any) -> None:
+        models.keep_only({tp.partition for tp in assigned if tp.topic == source_topic})
+
+    return models

@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final, cast
 
-import faust
 import orjson
 import structlog
 from faust.streams import Stream
-from faust.types import TP, EventT, StreamT
+from faust.types import EventT, StreamT
 
 from models import asn as asn_model
 from models.pipeline import new_asn_population, process_asn_activity
-from streams.accounts.population import PopulationModels
-from streams.app import app, settings, table_options
+from streams.accounts.population import partitioned_population
+from streams.app import app, json_table, settings
 from streams.control import policy_holder
 from streams.emit import send_decision
 
@@ -28,30 +27,12 @@ log = structlog.get_logger(__name__)
 # A network's published risk is updated when it moves by at least this much.
 RISK_STEP: Final = 0.05
 
-JSON_SCHEMA: Final[faust.Schema[Any, Any]] = faust.Schema(
-    key_serializer="json", value_serializer="json"
-)
 asn_activity_topic = app.topic(settings.asn_activity_topic, key_type=bytes, value_type=bytes)
 asn_risk_topic = app.topic(settings.asn_risk_topic, key_type=bytes, value_type=bytes)
-asn_table = app.Table(
-    "asns",
-    default=None,
-    partitions=settings.partitions,
-    schema=JSON_SCHEMA,
-    help="AsnState records by ASN.",
-    options=table_options(settings),
+asn_table = json_table("asns", "AsnState records by ASN.")
+asn_population = partitioned_population(
+    "asn-population", new_asn_population, settings.asn_activity_topic
 )
-asn_population_table = app.Table(
-    "asn-population",
-    default=None,
-    partitions=settings.partitions,
-    schema=JSON_SCHEMA,
-    help="Network population-model snapshots by partition.",
-    options=table_options(settings),
-)
-
-
-asn_population = PopulationModels(asn_population_table, new_asn_population)
 published: dict[int, float] = {}
 
 
@@ -107,15 +88,3 @@ async def handle_event(event: EventT[Any]) -> None:
         detail = assessment.reasons[0].detail if assessment.reasons else "no evidence"
         doc = {"risk": round(assessment.score, 4), "detail": detail, "event_ts": state.last_ts}
         await asn_risk_topic.send(key=str(asn).encode(), value=orjson.dumps(doc))
-
-
-@app.timer(interval=settings.snapshot_every_s)
-async def snapshot_asn_population() -> None:
-    for partition, snapshot in asn_population.changed_snapshots():
-        asn_population_table.send_changelog(partition, str(partition), snapshot)
-
-
-@app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's receiver type is loose
-async def on_assigned(sender: Any, assigned: set[TP], **_: Any) -> None:
-    mine = {tp.partition for tp in assigned if tp.topic == settings.asn_activity_topic}
-    asn_population.keep_only(mine)

@@ -28,7 +28,7 @@ from models.policy import DEFAULT_POLICY
 from streams.admin import ensure_topics
 from streams.settings import load_settings
 from streams.tools.backtest import Backtest, read_jsonl
-from streams.tools.kafka_io import fast_producer, produce_all, read_topic, wait_drained
+from streams.tools.kafka_io import fast_producer, produce_all, read_topic
 from streams.tools.local_kafka import REPO, LocalKafka, run_environment
 from streams.tools.worker_process import WorkerProcess
 
@@ -36,7 +36,8 @@ from streams.tools.worker_process import WorkerProcess
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=float, default=3.0, help="simulated days")
     parser.add_argument("--scale", type=float, default=0.5, help="simulator scale")
-    parser.add_argument("--loads", default="500,2000", help="offered loads for latency (events/s)")
+    # Both below one worker's capacity (~1.8k events/s measured): latency, not backlog.
+    parser.add_argument("--loads", default="500,1500", help="offered loads for latency (events/s)")
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of each load step")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
 
@@ -128,14 +129,7 @@ class Bench:
         worker = WorkerProcess(env, self.work / "throughput").start()
         started = time.perf_counter()
         try:
-            wait_drained(
-                settings.kafka.confluent_config(),
-                settings.app_id,
-                settings.topics.requests,
-                settings.partitions,
-                timeout=1800,
-                alive=worker.alive,
-            )
+            worker.wait_drained(settings, 1800)
             elapsed = time.perf_counter() - started
             return len(lines) / elapsed, worker.peak_rss_mib()
         finally:
@@ -152,14 +146,7 @@ class Bench:
         try:
             keyed = ((orjson.loads(line)["account_id"].encode(), line) for line in window)
             produce_all(fast_producer(settings.kafka), settings.topics.requests, keyed, rate=rate)
-            wait_drained(
-                settings.kafka.confluent_config(),
-                settings.app_id,
-                settings.topics.requests,
-                settings.partitions,
-                timeout=600,
-                alive=worker.alive,
-            )
+            worker.wait_drained(settings, 600)
             time.sleep(2)
         finally:
             worker.stop()

@@ -122,17 +122,12 @@ class Demo:
             consumer.close()
 
     def wait_drained(self, env: dict[str, str]) -> None:
-        from streams.tools.kafka_io import wait_drained
-
-        settings = load_settings(env)
+        assert self.worker is not None
         self.say("waiting for the worker to finish the backlog")
-        wait_drained(
-            settings.kafka.confluent_config(),
-            settings.app_id,
-            settings.topics.requests,
-            settings.partitions,
-            timeout=600,
-        )
+        try:
+            self.worker.wait_drained(load_settings(env), 600)
+        except RuntimeError as exc:
+            raise SystemExit(f"{exc}; see {self.worker.log_path}") from None
         time.sleep(2)
 
     def report(self, events: Path, labels: Path) -> int:

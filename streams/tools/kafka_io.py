@@ -30,7 +30,7 @@ def fast_producer(kafka: KafkaSettings) -> Producer:
 def produce_all(
     producer: Producer,
     topic: str,
-    messages: Iterable[tuple[bytes | None, bytes]],
+    messages: Iterable[tuple[bytes | None, bytes | None]],
     *,
     rate: float | None = None,
     on_progress: Callable[[int, float], None] | None = None,

@@ -9,6 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from streams.settings import Settings
+from streams.tools.kafka_io import wait_drained
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -36,6 +39,18 @@ class WorkerProcess:
                 raise SystemExit(f"the worker did not start; see {self.log_path}")
             time.sleep(0.2)
         return self
+
+    def wait_drained(self, settings: Settings, timeout_s: float) -> None:
+        """Until the worker's group has committed the end of the input topic; fails at once
+        if the worker dies."""
+        wait_drained(
+            settings.kafka.confluent_config(),
+            settings.app_id,
+            settings.topics.requests,
+            settings.partitions,
+            timeout_s,
+            alive=self.alive,
+        )
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

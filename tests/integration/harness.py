@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, Producer
 
-from streams.tools.kafka_io import wait_drained
+from streams.tools.kafka_io import produce_all, wait_drained
 from streams.tools.worker_process import WorkerProcess
 
 __all__ = ["WorkerProcess", "wait_drained"]
@@ -101,20 +101,9 @@ def log_lines(worker: WorkerProcess) -> list[dict[str, Any]]:
 def produce(
     bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, bytes | None]]
 ) -> int:
-    """Produce (key, value) pairs in order, keyed partitioning as a gateway would; returns count."""
+    """Produce (key, value) pairs in order, keyed as a gateway would; returns the count."""
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all"})
-    count = 0
-    for key, value in messages:
-        while True:
-            try:
-                producer.produce(topic, key=key, value=value)
-                break
-            except BufferError:
-                producer.poll(0.1)
-        count += 1
-    remaining = producer.flush(30)
-    assert remaining == 0, f"{remaining} messages not delivered"
-    return count
+    return produce_all(producer, topic, messages)
 
 
 def request_message(event: dict[str, Any]) -> tuple[bytes, bytes]:
