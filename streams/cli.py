@@ -25,7 +25,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.app import app, settings
 
     ensure_topics(settings)
-    import streams.accounts.agents  # noqa: F401  (registers the agents and tables)
+    import streams.accounts.agents  # registers the agents and tables
+    import streams.accounts.views  # noqa: F401  (registers GET /stats)
 
     log.info(
         "worker starting",

@@ -217,8 +217,9 @@ Measured by `make bench` (`distillguard bench --days {self.args.days:g} --scale 
 | {throughput:,.0f} |
 
 The worker sustains **{throughput / baseline:.1%}** of the bare-consumer rate
-({baseline / throughput:,.1f}x slower); peak RSS of the worker **{rss:,.0f} MiB**. Where the time
-goes (validation, detectors, Faust's per-event machinery): [detection.md](detection.md#cost-per-event).
+({baseline / throughput:,.1f}x slower); peak RSS of the worker **{rss:,.0f} MiB**. Where the
+time goes (validation, detectors, Faust's per-event machinery):
+[detection.md](detection.md#cost-per-event).
 
 ## End-to-end latency (request in Kafka -> command in Kafka)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,13 @@ def test_worker_survives_bad_input(scenario: dict[str, Any]) -> None:
     assert ours == []
     warned = [line for line in log_lines(worker) if line.get("event") == "dead-lettered"]
     assert len(warned) == len(MALFORMED)
+    port = worker.env["DG_WEB_PORT"]
+    stats = orjson.loads(
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=10).read()
+    )
+    assert stats["counters"]["deadletter"] == len(MALFORMED)
+    assert stats["counters"]["deadletter.too_large"] == 1
+    assert stats["counters"]["processed"] == len(scenario["events"])
     assert all("my secret prompt" not in str(line) for line in log_lines(worker))
 
 
