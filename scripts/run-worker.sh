@@ -10,8 +10,12 @@ cleanup() {
 }
 trap cleanup EXIT
 if [[ -z ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; then
-  KAFKA_BOOTSTRAP_SERVERS=$(deploy/kafka/kafka.sh start)
-  started_broker=1
+  if KAFKA_BOOTSTRAP_SERVERS=$(deploy/kafka/kafka.sh status 2>/dev/null); then
+    echo "==> using the local broker that is already running (left running afterwards)"
+  else
+    KAFKA_BOOTSTRAP_SERVERS=$(deploy/kafka/kafka.sh start)
+    started_broker=1
+  fi
   export KAFKA_BOOTSTRAP_SERVERS
 fi
 echo "==> worker on $KAFKA_BOOTSTRAP_SERVERS (Ctrl-C to stop)"
