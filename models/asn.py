@@ -41,7 +41,7 @@ class AsnActivity:
 
 @dataclass(slots=True)
 class AsnState:
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     first_ts: float = 0.0
     last_ts: float = 0.0
@@ -53,6 +53,7 @@ class AsnState:
     cot_24h: float = 0.0
     young_req_24h: float = 0.0
     last_learn_ts: float = 0.0
+    published_risk: float = 0.0  # last risk published for the accounts' scoring
     decision: DecisionState = field(default_factory=DecisionState)
     # account_id -> [last_ts, created_ts (0 = unknown), output tokens/day at last sight]
     accounts: dict[str, list[float]] = field(default_factory=dict)
@@ -117,6 +118,7 @@ def update(state: AsnState, activity: AsnActivity) -> None:
     state.last_ts = max(last, ts)
     seen = state.accounts.pop(activity.account_id, None)
     last_seen = max(ts, seen[0]) if seen else ts
+    created = created or (seen[1] if seen else 0.0)  # a batch without the field keeps the age
     state.accounts[activity.account_id] = [last_seen, created, activity.account_output_per_day]
     while len(state.accounts) > MAX_ACCOUNTS:  # dicts keep insertion order: oldest first
         del state.accounts[next(iter(state.accounts))]

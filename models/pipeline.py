@@ -78,14 +78,16 @@ def process_request(
         policy,
         entity_type="account",
         entity_id=req.account_id,
-        event_ts=req.ts,
+        # Decide at the account's latest event time: a late event must not start a TTL in
+        # the past or move the last alert back.
+        event_ts=state.last_ts,
         event_id=req.event_id,
     )
-    if not state.decision.suspected(req.ts, policy.account.realert_s):
+    if not state.decision.suspected(state.last_ts, policy.account.realert_s):
         learn_baseline(state)
-        if req.ts - state.last_learn_ts >= LEARN_EVERY_S:
+        if state.last_ts - state.last_learn_ts >= LEARN_EVERY_S:
             population.learn_one(vector)
-            state.last_learn_ts = req.ts
+            state.last_learn_ts = state.last_ts
     return decision
 
 

@@ -241,7 +241,7 @@ def _timestamp(name: str, value: Any) -> float:
 
 
 def _asn_type(name: str, value: Any) -> str:
-    if value not in ASN_TYPES:
+    if not isinstance(value, str) or value not in ASN_TYPES:
         raise _bad(name, f"must be one of {', '.join(sorted(ASN_TYPES))}", value)
     return str(value)
 

@@ -50,13 +50,15 @@ JSON_SCHEMA: Final[faust.Schema[Any, Any]] = faust.Schema(
 )
 
 
-def json_table(name: str, help: str) -> Any:
-    """A changelogged table of JSON values, co-partitioned with the input topic."""
+def json_table(name: str, help: str, store: str | None = None) -> Any:
+    """A changelogged table of JSON values, co-partitioned with the input topic (in the
+    configured store unless ``store`` overrides it)."""
     return app.Table(
         name,
         default=None,
         partitions=settings.partitions,
         schema=JSON_SCHEMA,
         help=help,
-        options=table_options(settings),
+        store=store,
+        options=table_options(settings) if store is None else {},
     )

@@ -63,6 +63,12 @@ class Secret(str):
     def __repr__(self) -> str:
         return "Secret('***')"
 
+    def __str__(self) -> str:
+        return "***"
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
     def reveal(self) -> str:
         return str.__str__(self)
 

@@ -41,6 +41,7 @@ class ActivityBatch:
         """Group the sums by ASN, with each account's own 24-h output rate attached."""
         out: dict[int, list[AsnActivity]] = {}
         for (asn, account), s in self._sums.items():
+            state = state_of(account)
             out.setdefault(asn, []).append(
                 AsnActivity(
                     account,
@@ -49,8 +50,8 @@ class ActivityBatch:
                     s.output_tokens,
                     s.reasoning,
                     s.cot_sum,
-                    s.created_ts,
-                    output_tokens_per_day(state_of(account)),
+                    s.created_ts or state.created_ts or None,  # the account may know its age
+                    output_tokens_per_day(state),
                 )
             )
         return out

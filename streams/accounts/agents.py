@@ -18,6 +18,7 @@ from faust.streams import Stream
 from faust.types import EventT, StreamT
 
 from models.account import AccountState
+from models.decide import Decision
 from models.pipeline import new_account_population, process_request
 from models.request import Invalid, Request, parse_request
 from streams.accounts.activity import ActivityBatch
@@ -51,49 +52,52 @@ async def process_requests(stream: StreamT[Any]) -> None:
 
 
 async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> None:
-    """Process one batch; one bad message never stops the rest."""
+    """Process one batch. A bad message or a detector bug costs that one event (it goes to
+    the dead-letter topic); a failure to *send* propagates, so the batch is not acknowledged
+    and is processed again (decisions carry deterministic ids, so nothing is doubled)."""
     touched: dict[str, tuple[AccountState, EventT[Any]]] = {}
     activity = ActivityBatch()
     for event in events:
         stream._set_current_event(event)  # table reads/writes use this event's partition
         try:
-            await handle_event(event, touched, activity)
+            outcome = process_event(event, touched, activity)
         except Exception as exc:  # a bug on one event must not kill the worker
             log.exception("event failed", offset=event.message.offset)
-            await dead_letter(event, Invalid("internal", f"processing failed: {exc!r}"))
+            outcome = Invalid("internal", f"processing failed: {exc!r}")
+        if isinstance(outcome, Invalid):
+            await dead_letter(event, outcome)
+        elif outcome.alert or outcome.command:
+            counters["alerts"] += outcome.alert is not None
+            counters["commands"] += outcome.command is not None
+            await send_decision(outcome)
     for account_id, (state, event) in touched.items():
         stream._set_current_event(event)
         account_table[account_id] = state.encode()
     await publish_activity(activity.by_asn(lambda account: touched[account][0]))
 
 
-async def handle_event(
+def process_event(
     event: EventT[Any],
     touched: dict[str, tuple[AccountState, EventT[Any]]],
     activity: ActivityBatch,
-) -> None:
+) -> Decision | Invalid:
+    """Validate and score one event against its account's state (pure but for the reads)."""
     parsed = parse_request(event.value)
     if isinstance(parsed, Invalid):
-        await dead_letter(event, parsed)
-        return
+        return parsed
     req: Request = parsed
     counters["processed"] += 1
     cached = touched.get(req.account_id)
     state = cached[0] if cached else AccountState.decode(account_table.get(req.account_id))
     touched[req.account_id] = (state, event)
-
-    decision = process_request(
+    activity.add(req)
+    return process_request(
         state,
         req,
         population.for_partition(event.message.partition),
         policy_holder.current,
         network_risk.get(req.asn),
     )
-    activity.add(req)
-    if decision.alert or decision.command:
-        counters["alerts"] += decision.alert is not None
-        counters["commands"] += decision.command is not None
-        await send_decision(decision)
 
 
 async def dead_letter(event: EventT[Any], invalid: Invalid) -> None:

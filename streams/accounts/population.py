@@ -83,7 +83,12 @@ def partitioned_population(
 
     from streams.app import app, json_table, settings
 
-    table = json_table(name, f"Population-model snapshots of {source_topic} by partition.")
+    # Always the memory store: snapshots are written to the changelog only (from a timer,
+    # outside any stream event), and a memory table is rebuilt from the whole compacted
+    # changelog at every start, where RocksDB would resume past the snapshots it never saw.
+    table = json_table(
+        name, f"Population-model snapshots of {source_topic} by partition.", store="memory://"
+    )
     models = PopulationModels(table, factory)
 
     @app.timer(interval=settings.snapshot_every_s)

@@ -33,7 +33,6 @@ asn_table = json_table("asns", "AsnState records by ASN.")
 asn_population = partitioned_population(
     "asn-population", new_asn_population, settings.asn_activity_topic
 )
-published: dict[int, float] = {}
 
 
 async def publish_activity(by_asn: dict[int, list[asn_model.AsnActivity]]) -> None:
@@ -79,12 +78,13 @@ async def handle_event(event: EventT[Any]) -> None:
     assessment, decision = process_asn_activity(
         state, asn, activities, population, policy_holder.current
     )
-    asn_table[str(asn)] = state.encode()
     if decision.alert or decision.command:
         await send_decision(decision)
-    previous = published.get(asn, 0.0)
-    if abs(assessment.score - previous) >= RISK_STEP:
-        published[asn] = assessment.score
+    # The last published risk lives in the (changelogged) state, so a restart or a move to
+    # another worker still withdraws a risk that has since fallen.
+    if abs(assessment.score - state.published_risk) >= RISK_STEP:
+        state.published_risk = assessment.score
         detail = assessment.reasons[0].detail if assessment.reasons else "no evidence"
         doc = {"risk": round(assessment.score, 4), "detail": detail, "event_ts": state.last_ts}
         await asn_risk_topic.send(key=str(asn).encode(), value=orjson.dumps(doc))
+    asn_table[str(asn)] = state.encode()

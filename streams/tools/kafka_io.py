@@ -119,6 +119,8 @@ def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 30.0) -> lis
                     and offset + 1 >= ends.get(partition, 0)
                 ):
                     ends.pop(partition, None)
+        if ends:
+            raise TimeoutError(f"read only part of {topic} in {timeout_s:g}s: {sorted(ends)}")
         return records
     finally:
         consumer.close()

@@ -166,6 +166,9 @@ def test_malformed_events_are_dead_lettered_with_reasons(scenario: dict[str, Any
         if code == "bad_field" and value and b"prompt" in value:
             assert b"my secret prompt" not in base64.b64decode(record["value_b64"])
             assert record["redacted"] == ["prompt"]
+        elif code == "too_large":
+            assert value is not None and record["value_bytes"] == len(value)
+            assert base64.b64decode(record["value_b64"]) == value[: 64 * 1024]
         elif value is not None:
             assert base64.b64decode(record["value_b64"]) == value
 

@@ -39,6 +39,40 @@ def test_deadletter_never_keeps_prompt_text() -> None:
     assert orjson.loads(cleaned) == {"account_id": "a"}
 
 
+def test_unparseable_values_mentioning_a_prompt_are_withheld() -> None:
+    raw = b'{"prompt": "secret words", "ts": 1,}'  # trailing comma: not JSON
+    record = deadletter_record(
+        Invalid("not_json", "x"),
+        value=raw,
+        key=None,
+        topic="t",
+        partition=0,
+        offset=1,
+        timestamp=None,
+        received_at=0.0,
+    )
+    assert record["value_b64"] is None and record["value_sha256"] is None
+    assert record["value_bytes"] == len(raw) and record["redacted"]
+    assert b"secret" not in orjson.dumps(record)
+
+
+def test_oversized_values_are_kept_as_a_prefix_with_length_and_hash() -> None:
+    raw = b"x" * 200_000
+    record = deadletter_record(
+        Invalid("too_large", "x"),
+        value=raw,
+        key=None,
+        topic="t",
+        partition=0,
+        offset=1,
+        timestamp=None,
+        received_at=0.0,
+    )
+    assert len(base64.b64decode(record["value_b64"])) == 64 * 1024
+    assert record["value_bytes"] == 200_000 and record["value_sha256"] is None
+    assert len(orjson.dumps(record)) < 100_000
+
+
 def test_settings_defaults_and_overrides() -> None:
     s = load_settings(
         {"KAFKA_BOOTSTRAP_SERVERS": "h:1", "DG_PARTITIONS": "3", "DG_TOPIC_ALERTS": "x"}
@@ -80,5 +114,8 @@ def test_sasl_password_is_never_shown() -> None:
         }
     )
     assert "hunter2" not in repr(s)
+    assert "hunter2" not in f"{s.kafka.sasl_password}" and "hunter2" not in str(
+        s.kafka.sasl_password
+    )
     assert repr(Secret("hunter2")) == "Secret('***')"
     assert s.kafka.confluent_config()["sasl.password"] == "hunter2"

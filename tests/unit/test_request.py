@@ -144,7 +144,9 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_garbage_bytes_never_raise(raw: bytes) -> None:
-    assert isinstance(parse_request(raw), Request | Invalid)
+    result = parse_request(raw)
+    # "internal" would mean a validator raised: every input must get a field-level verdict.
+    assert isinstance(result, Request) or result.code != "internal", result
 
 
 @settings(max_examples=300, deadline=None)
@@ -158,7 +160,9 @@ def test_garbage_objects_never_raise(doc: dict[str, object]) -> None:
         raw = orjson.dumps(doc)
     except TypeError:  # e.g. integers beyond 64 bits: not representable on the wire anyway
         return
-    assert isinstance(parse_request(raw), Request | Invalid)
+    result = parse_request(raw)
+    # "internal" would mean a validator raised: every input must get a field-level verdict.
+    assert isinstance(result, Request) or result.code != "internal", result
 
 
 @settings(max_examples=200, deadline=None)
@@ -173,4 +177,6 @@ def test_corrupting_a_valid_event_never_raises(
         raw = orjson.dumps({**base, **patch})
     except TypeError:
         return
-    assert isinstance(parse_request(raw), Request | Invalid)
+    result = parse_request(raw)
+    # "internal" would mean a validator raised: every input must get a field-level verdict.
+    assert isinstance(result, Request) or result.code != "internal", result
