@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import orjson
 import pytest
@@ -39,10 +40,9 @@ def test_deadletter_never_keeps_prompt_text() -> None:
     assert orjson.loads(cleaned) == {"account_id": "a"}
 
 
-def test_unparseable_values_mentioning_a_prompt_are_withheld() -> None:
-    raw = b'{"prompt": "secret words", "ts": 1,}'  # trailing comma: not JSON
-    record = deadletter_record(
-        Invalid("not_json", "x"),
+def dead_letter_of(raw: bytes, code: str) -> dict[str, Any]:
+    return deadletter_record(
+        Invalid(code, "x"),
         value=raw,
         key=None,
         topic="t",
@@ -51,6 +51,11 @@ def test_unparseable_values_mentioning_a_prompt_are_withheld() -> None:
         timestamp=None,
         received_at=0.0,
     )
+
+
+def test_unparseable_values_mentioning_a_prompt_are_withheld() -> None:
+    raw = b'{"prompt": "secret words", "ts": 1,}'  # trailing comma: not JSON
+    record = dead_letter_of(raw, "not_json")
     assert record["value_b64"] is None and record["value_sha256"] is None
     assert record["value_bytes"] == len(raw) and record["redacted"]
     assert b"secret" not in orjson.dumps(record)
@@ -58,16 +63,7 @@ def test_unparseable_values_mentioning_a_prompt_are_withheld() -> None:
 
 def test_oversized_values_are_kept_as_a_prefix_with_length_and_hash() -> None:
     raw = b"x" * 200_000
-    record = deadletter_record(
-        Invalid("too_large", "x"),
-        value=raw,
-        key=None,
-        topic="t",
-        partition=0,
-        offset=1,
-        timestamp=None,
-        received_at=0.0,
-    )
+    record = dead_letter_of(raw, "too_large")
     assert len(base64.b64decode(record["value_b64"])) == 64 * 1024
     assert record["value_bytes"] == 200_000 and record["value_sha256"] is None
     assert len(orjson.dumps(record)) < 100_000
