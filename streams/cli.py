@@ -6,7 +6,6 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import orjson
 import structlog
@@ -96,28 +95,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         alerts, commands = result.alerts, result.commands
         title = "distillguard evaluation (offline backtest)"
     else:
-        alerts, commands = _read_outputs(args.events)
+        from streams.tools.kafka_io import read_outputs
+
+        alerts, commands = read_outputs(load_settings())
         title = "distillguard evaluation (from Kafka)"
     report = write_report(args.out, args.labels, args.events, alerts, commands, title)
     print(headline(report))
     print(f"report: {args.out / 'summary.md'}")
     return 0
-
-
-def _read_outputs(events: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Alerts and commands from Kafka, each command with its trigger's Kafka timestamp."""
-    from streams.tools.kafka_io import read_topic
-
-    settings = load_settings()
-    alerts = read_topic(settings.kafka, settings.topics.alerts)
-    commands = read_topic(settings.kafka, settings.topics.throttle)
-    wanted = {c.get("trigger_event_id") for c in commands}
-    for request in read_topic(settings.kafka, settings.topics.requests, timeout_s=120):
-        if request.get("event_id") in wanted:
-            for command in commands:
-                if command.get("trigger_event_id") == request["event_id"]:
-                    command["_trigger_kafka_ts_ms"] = request["_kafka_ts_ms"]
-    return alerts, commands
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
 """Environment -> typed, validated settings (Kafka security included; secrets stay secret).
 
 One place reads the environment, so the worker, the CLI tools and the tests agree on topic
-names and connection details. Every variable is listed in ``ENV_DOCS`` (the README table is
-generated from it) and validated at start-up with a message naming the variable.
+names and connection details. Every variable is documented in the README's configuration
+table and validated at start-up with a message naming the variable.
 """
 
 from __future__ import annotations
@@ -17,38 +17,6 @@ from typing import Any, Final
 DEFAULT_BOOTSTRAP: Final = "127.0.0.1:19092"
 SECURITY_PROTOCOLS: Final = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS: Final = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-
-ENV_DOCS: Final = {
-    "KAFKA_BOOTSTRAP_SERVERS": (
-        "Kafka bootstrap servers. When set, nothing starts a local broker.",
-        "the local broker (.local/kafka/bootstrap) or 127.0.0.1:19092",
-    ),
-    "KAFKA_SECURITY_PROTOCOL": ("PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.", "PLAINTEXT"),
-    "KAFKA_SASL_MECHANISM": ("PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.", "PLAIN"),
-    "KAFKA_SASL_USERNAME": ("SASL user name.", "(none)"),
-    "KAFKA_SASL_PASSWORD": ("SASL password (never logged or printed).", "(none)"),
-    "KAFKA_SSL_CAFILE": ("CA bundle for SSL / SASL_SSL.", "system CAs"),
-    "KAFKA_SSL_CERTFILE": ("Client certificate (mutual TLS).", "(none)"),
-    "KAFKA_SSL_KEYFILE": ("Client key (mutual TLS).", "(none)"),
-    "DG_APP_ID": ("Faust app id = consumer group and prefix of internal topics.", "distillguard"),
-    "DG_TOPIC_REQUESTS": ("Input topic of request.v1 events.", "llm.requests"),
-    "DG_TOPIC_ALERTS": ("Output topic of alert.v1.", "distillguard.alerts"),
-    "DG_TOPIC_THROTTLE": ("Output topic of throttle.v1.", "distillguard.throttle"),
-    "DG_TOPIC_DEADLETTER": ("Rejected input, with reasons.", "distillguard.deadletter"),
-    "DG_TOPIC_CONTROL": ("Compacted control.v1 topic (policy).", "distillguard.control"),
-    "DG_PARTITIONS": ("Partitions of the input topic and of every table.", "8"),
-    "DG_REPLICATION": ("Replication factor of created topics.", "1"),
-    "DG_STORE": ("Table store: memory:// or rocksdb://.", "memory://"),
-    "DG_DATA_DIR": ("Worker data folder (RocksDB tables).", ".local/worker"),
-    "DG_WEB_HOST": ("Worker HTTP bind address.", "127.0.0.1"),
-    "DG_WEB_PORT": ("Worker HTTP port.", "6066"),
-    "DG_BATCH_MAX": ("Events per processing batch.", "500"),
-    "DG_BATCH_WITHIN_S": ("Longest wait to fill a batch (latency bound).", "0.2"),
-    "DG_SNAPSHOT_EVERY_S": ("Population-model snapshot interval (wall clock).", "30"),
-    "DG_COMMIT_INTERVAL_S": ("Offset commit interval: a crash replays at most this much.", "2.8"),
-    "DG_LOG_FORMAT": ("json or console.", "console in a terminal, else json"),
-    "DG_LOG_LEVEL": ("DEBUG, INFO, WARNING or ERROR.", "INFO"),
-}
 
 
 class SettingsError(ValueError):

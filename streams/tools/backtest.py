@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from models import asn as asn_model
 from models.account import AccountState
 from models.decide import Alert, Command, Decision
@@ -117,9 +115,3 @@ def run_backtest(lines: Iterable[bytes], policy: Policy, partitions: int = 1) ->
 
 def _wire(item: Alert | Command) -> dict[str, Any]:
     return item.to_wire(emitted_at=item.event_ts)
-
-
-def write_jsonl(records: Iterable[dict[str, Any]], path: Path) -> None:
-    with path.open("wb") as handle:
-        for record in records:
-            handle.write(orjson.dumps(record) + b"\n")

@@ -28,7 +28,8 @@ from models.policy import DEFAULT_POLICY
 from streams.admin import ensure_topics
 from streams.settings import load_settings
 from streams.tools.backtest import Backtest, read_jsonl
-from streams.tools.kafka_io import fast_producer, produce_all, read_topic
+from streams.tools.evaluate import percentile
+from streams.tools.kafka_io import fast_producer, produce_all, read_outputs
 from streams.tools.local_kafka import REPO, LocalKafka, run_environment
 from streams.tools.worker_process import WorkerProcess
 
@@ -150,20 +151,21 @@ class Bench:
             time.sleep(2)
         finally:
             worker.stop()
-        commands = read_topic(settings.kafka, settings.topics.throttle)
-        requests = {
-            r["event_id"]: r["_kafka_ts_ms"]
-            for r in read_topic(settings.kafka, settings.topics.requests)
-        }
-        latencies = sorted(
-            c["_kafka_ts_ms"] - requests[c["trigger_event_id"]]
+        _, commands = read_outputs(settings)
+        latencies = [
+            c["_kafka_ts_ms"] - c["_trigger_kafka_ts_ms"]
             for c in commands
-            if c.get("trigger_event_id") in requests
-        )
+            if "_trigger_kafka_ts_ms" in c
+        ]
         if not latencies:
             return LoadResult(rate, len(window), 0, float("nan"), float("nan"))
-        p99 = latencies[min(int(0.99 * len(latencies)), len(latencies) - 1)]
-        return LoadResult(rate, len(window), len(latencies), statistics.median(latencies), p99)
+        return LoadResult(
+            rate,
+            len(window),
+            len(latencies),
+            statistics.median(latencies),
+            percentile(latencies, 0.99),
+        )
 
     def state_size(self, lines: list[bytes]) -> dict[str, float]:
         backtest = Backtest(DEFAULT_POLICY, partitions=8)

@@ -131,11 +131,11 @@ class Demo:
         time.sleep(2)
 
     def report(self, events: Path, labels: Path) -> int:
-        from streams.cli import _read_outputs
+        from streams.tools.kafka_io import read_outputs
         from streams.tools.report import headline, write_report
 
         self.say(f"evaluating: {self.shown['alerts']} alerts and {self.shown['commands']} commands")
-        alerts, commands = _read_outputs(events)
+        alerts, commands = read_outputs(load_settings())
         report = write_report(self.args.out, labels, events, alerts, commands, "distillguard demo")
         self.say(headline(report))
         print(f"    report: {self.args.out / 'summary.md'} (plots beside it)")

@@ -167,6 +167,19 @@ def evaluate(
     )
 
 
+def attach_trigger_times(
+    commands: list[dict[str, Any]], requests: Iterable[dict[str, Any]]
+) -> None:
+    """Give each command the Kafka timestamp of the request that triggered it (in place),
+    so ``evaluate`` can measure request-to-command latency."""
+    by_trigger: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for command in commands:
+        by_trigger[command.get("trigger_event_id", "")].append(command)
+    for request in requests:
+        for command in by_trigger.get(request.get("event_id", ""), ()):
+            command["_trigger_kafka_ts_ms"] = request["_kafka_ts_ms"]
+
+
 def _accounts_of(alert: dict[str, Any]) -> list[str]:
     if alert["entity_type"] == "account":
         return [alert["entity_id"]]
@@ -179,7 +192,8 @@ def _hours(seconds: list[float]) -> str:
     return f"{statistics.median(seconds) / 3600:.1f} h"
 
 
-def _pct(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile of a non-empty list (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
 
@@ -196,8 +210,9 @@ def render_markdown(report: Report, title: str = "distillguard evaluation") -> s
     ]
     if report.latency_ms:
         lines.append(
-            f"- request-to-command latency (Kafka timestamps): p50 "
-            f"{_pct(report.latency_ms, 0.5):.0f} ms, p99 {_pct(report.latency_ms, 0.99):.0f} ms "
+            f"- request-to-command latency (Kafka timestamps): "
+            f"p50 {percentile(report.latency_ms, 0.5):.0f} ms, "
+            f"p99 {percentile(report.latency_ms, 0.99):.0f} ms "
             f"over {len(report.latency_ms)} commands"
         )
     lines += [
@@ -229,10 +244,9 @@ def write_plots(report: Report, out_dir: Path, start_ts: float | None = None) ->
     written = []
     fig, ax = plt.subplots(figsize=(9, 4))
     origin = start_ts or min((t for ts in report.throttle_times.values() for t in ts), default=0.0)
-    for i, (name, times) in enumerate(sorted(report.throttle_times.items())):
+    for name, times in sorted(report.throttle_times.items()):
         hours = sorted((t - origin) / 3600 for t in times)
         ax.step(hours, range(1, len(hours) + 1), where="post", label=name)
-        del i
     ax.set_xlabel("event time since scenario start (h)")
     ax.set_ylabel("member accounts throttled")
     ax.set_title("Detection timeline per campaign")

@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 
-from streams.settings import KafkaSettings
+from streams.settings import KafkaSettings, Settings
+from streams.tools.evaluate import attach_trigger_times
 
 
 def fast_producer(kafka: KafkaSettings) -> Producer:
@@ -155,3 +156,12 @@ def wait_drained(
             time.sleep(0.5)
     finally:
         consumer.close()
+
+
+def read_outputs(settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Alerts and commands from Kafka, each command with its trigger's Kafka timestamp."""
+    alerts = read_topic(settings.kafka, settings.topics.alerts)
+    commands = read_topic(settings.kafka, settings.topics.throttle)
+    requests = read_topic(settings.kafka, settings.topics.requests, timeout_s=120)
+    attach_trigger_times(commands, requests)
+    return alerts, commands

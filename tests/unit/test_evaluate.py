@@ -68,3 +68,13 @@ def test_metrics_have_the_expected_values(tmp_path: Path) -> None:
     text = render_markdown(report)
     assert "| attack | bulk_harvest | 2 | 1 | 1 | 50.0% |" in text
     assert "4.2 h" not in text and "0.1 h" in text  # first request -> throttle: 200 s
+
+
+def test_commands_get_their_trigger_request_timestamp() -> None:
+    from streams.tools.evaluate import attach_trigger_times
+
+    commands = [{"trigger_event_id": "e1"}, {"trigger_event_id": "e2"}, {"trigger_event_id": "e1"}]
+    attach_trigger_times(
+        commands, [{"event_id": "e1", "_kafka_ts_ms": 5}, {"event_id": "x", "_kafka_ts_ms": 9}]
+    )
+    assert [c.get("_trigger_kafka_ts_ms") for c in commands] == [5, None, 5]
