@@ -46,7 +46,7 @@ GAP_WEIGHT: Final = 0.05  # inter-arrival statistics: weight of each new gap
 class AccountState:
     """Everything distillguard remembers about one account (bounded, see module doc)."""
 
-    VERSION: ClassVar[int] = 2
+    VERSION: ClassVar[int] = 3
 
     first_ts: float = 0.0
     last_ts: float = 0.0
@@ -79,6 +79,7 @@ class AccountState:
     base_out_mean: float = 0.0
     base_out_var: float = 0.0
     last_learn_ts: float = 0.0
+    last_link_ts: float = 0.0  # event time the account last published its link keys
     decision: DecisionState = field(default_factory=DecisionState)
     recent_prompts: list[int] = field(default_factory=list)
     prompts_kmv: list[int] = field(default_factory=list)

@@ -15,7 +15,7 @@ from models.detectors import PopulationTail
 from models.policy import Policy
 from models.request import Request
 from models.risk import Assessment
-from models.scoring import NetworkEvidence, assess_account, assess_asn
+from models.scoring import CampaignEvidence, NetworkEvidence, assess_account, assess_asn
 
 # An account contributes one sample to its population model per this much event time, so
 # the population is "accounts over time", not "requests" (heavy users do not dominate it).
@@ -59,19 +59,21 @@ def process_request(
     population: PopulationTail,
     policy: Policy,
     network: NetworkEvidence | None = None,
+    campaign: CampaignEvidence | None = None,
 ) -> Decision:
     """Fold ``req`` into ``state``, score it, decide; learn only from unsuspected accounts."""
     update(state, req)
     vector = volume_vector(state)
     assessment = NO_RISK
     unusual = any(v > 0 for v in population.excess(vector).values())
-    if unusual or (network is not None and network.risk >= NETWORK_RISK_FLOOR):
+    inherits = campaign is not None or (network is not None and network.risk >= NETWORK_RISK_FLOOR)
+    if unusual or inherits:
         feat = features(
             state,
             warmup_min_events=policy.warmup_min_events,
             warmup_min_seconds=policy.warmup_min_seconds,
         )
-        assessment = assess_account(feat, population, network)
+        assessment = assess_account(feat, population, network, campaign)
     decision = decide(
         state.decision,
         assessment,

@@ -63,7 +63,17 @@ class Policy:
     # Throttling a whole network hits every customer in it: by default networks are alerted
     # on, and their risk flows into their accounts' risk, but they are never throttled.
     asn: EntityPolicy = field(default_factory=lambda: EntityPolicy(throttle=1.0, block=1.0))
+    # Campaigns are alerted on as a whole; their members are throttled one account at a time
+    # (the gateway enforces per account) through the campaign risk they inherit.
     campaign: EntityPolicy = field(default_factory=EntityPolicy)
+    # The evidence bar a group of linked accounts must pass to become (part of) a campaign:
+    # this many linked accounts, of which these shares are young and harvest-like; and
+    # campaign risk reaches the throttle range only with this many independent linking
+    # signals (template, payment, client fingerprint, signup wave).
+    campaign_min_accounts: int = 8
+    campaign_min_young_share: float = 0.5
+    campaign_min_harvest_share: float = 0.5
+    campaign_min_signals: int = 2
 
     def for_entity(self, entity_type: str) -> EntityPolicy:
         policy: EntityPolicy = getattr(self, entity_type)
@@ -100,6 +110,11 @@ class Policy:
             raise PolicyError("policy warm-up minimums must be >= 0")
         for name in ENTITY_TYPES:
             self.for_entity(name).validate(f"policy.{name}")
+        if self.campaign_min_accounts < 2 or self.campaign_min_signals < 1:
+            raise PolicyError("policy.campaign_min_accounts must be >= 2, min_signals >= 1")
+        for name in ("campaign_min_young_share", "campaign_min_harvest_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise PolicyError(f"policy.{name} must be between 0 and 1")
 
     def with_changes(self, changes: dict[str, Any]) -> Policy:
         """A new validated policy with dotted-key changes applied and the version bumped."""

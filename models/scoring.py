@@ -49,7 +49,7 @@ SIGNATURE_PROFILE: Final = 0.8
 SIGNATURE_MAX_AGE_DAYS: Final = 30.0
 SIGNATURE_WEIGHT: Final = 0.5
 # An account's own evidence counts from this many requests on (rates from fewer are noise).
-MIN_EVENTS: Final = 5
+MIN_EVENTS: Final = 10
 LONG_OUTPUT_FROM, LONG_OUTPUT_TO = 500.0, 4000.0  # output tokens per request
 YOUNG_DAYS, OLD_DAYS = 7.0, 180.0
 
@@ -104,6 +104,15 @@ class NetworkEvidence:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignEvidence:
+    """The campaign the account was linked into, and that campaign's current risk."""
+
+    campaign_id: str
+    risk: float
+    detail: str
+
+
 # An account inherits its network's risk in proportion to its own harvest profile: at this
 # profile fully, below it partly, so ordinary customers of a bad network are not dragged in.
 INHERIT_AT_PROFILE: Final = 0.6
@@ -113,15 +122,16 @@ def assess_account(
     feat: AccountFeatures,
     population: PopulationTail,
     network: NetworkEvidence | None = None,
+    campaign: CampaignEvidence | None = None,
 ) -> Assessment:
     """Risk of one account: volume above the population's tail (and, once warm, above its
-    own usual), weighted by its harvest profile, combined with its network's risk;
-    reasons strongest first."""
+    own usual), weighted by its harvest profile, combined with its network's and its
+    campaign's risk; reasons strongest first."""
     vector = feat.volume_vector()
     excess = population.excess(vector)
-    if not excess:
+    if not excess and campaign is None:
         return Assessment(0.0, ())
-    volume = max(0.0, *excess.values())
+    volume = max(0.0, *excess.values()) if excess else 0.0
     own = [z for z in (feat.own_z_requests, feat.own_z_output_tokens) if z is not None]
     if own:
         volume = min(volume, max(0.0, max(own) / OWN_Z_PER_WIDTH))
@@ -131,31 +141,39 @@ def assess_account(
     if profile >= SIGNATURE_PROFILE and age is not None and age < SIGNATURE_MAX_AGE_DAYS:
         # The full harvest signature on a young account: heavy-but-not-extreme volume (above
         # the population median) already counts, at half weight.
-        position = max(excess.values()) + 1.0  # tail widths above the median
+        position = max(excess.values(), default=-1.0) + 1.0  # tail widths above the median
         volume = max(volume, SIGNATURE_WEIGHT * position)
     evidence = volume * min(profile / HARVEST_REFERENCE, 2.0) * age_factor(age)
     risk = squash(evidence) if feat.events >= MIN_EVENTS else 0.0
     if profile < VOLUME_ONLY_PROFILE or (age is not None and age >= TRUSTED_AGE_DAYS):
         risk = min(risk, VOLUME_ONLY_CAP)
-    inherited = 0.0
+    own_risk = risk
+    # Old accounts inherit less: a fresh campaign's network does not make a customer with
+    # years of history part of it.
+    trust = age_factor(age) / AGE_FACTOR_YOUNG
+    inherited: list[tuple[float, Reason]] = []
     if network is not None:
-        # Old accounts inherit less: a fresh campaign's network does not make a customer
-        # with years of history part of it.
-        trust = age_factor(age) / AGE_FACTOR_YOUNG
-        inherited = network.risk * _clip(profile / INHERIT_AT_PROFILE) * trust
-        risk = 1.0 - (1.0 - risk) * (1.0 - inherited)
+        share = network.risk * _clip(profile / INHERIT_AT_PROFILE) * trust
+        inherited.append(
+            (share, Reason("asn_risk", network.risk, None, f"AS{network.asn}: {network.detail}"))
+        )
+    if campaign is not None:
+        # Membership already required a harvest-like, young group: no profile weighting.
+        detail = f"member of campaign {campaign.campaign_id}: {campaign.detail}"
+        share = campaign.risk * min(trust, 1.0)
+        inherited.append((share, Reason("campaign_risk", campaign.risk, None, detail)))
+    for share, _ in inherited:
+        risk = 1.0 - (1.0 - risk) * (1.0 - share)
     if risk <= 0.0:
         return Assessment(0.0, ())
-    reasons = _volume_reasons(vector, excess, population)
+    reasons = _volume_reasons(vector, excess, population) if excess else []
     if own and max(own) > 0:
         reasons.append(_own_reason(feat))
-    if network is not None and inherited >= 0.1:
-        network_reason = Reason(
-            "asn_risk", network.risk, None, f"AS{network.asn}: {network.detail}"
-        )
-        # The strongest evidence comes first: the network's when it outweighs the account's.
-        position = 0 if inherited > squash(evidence) else len(reasons)
-        reasons.insert(position, network_reason)
+    for share, reason in sorted(inherited, key=lambda item: item[0]):
+        if share >= 0.1:
+            # The strongest evidence comes first: an inherited risk when it outweighs the
+            # account's own.
+            reasons.insert(0 if share > own_risk else len(reasons), reason)
     reasons.extend(_profile_reasons(feat, indicators))
     return Assessment(risk, tuple(reasons))
 

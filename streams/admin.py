@@ -38,6 +38,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(topics.control, 1, {"cleanup.policy": "compact"}),
         TopicSpec(settings.asn_activity_topic, parts, {"retention.ms": str(24 * 3600 * 1000)}),
         TopicSpec(settings.asn_risk_topic, parts, {"cleanup.policy": "compact"}),
+        TopicSpec(settings.links_topic, parts, {"retention.ms": str(24 * 3600 * 1000)}),
+        TopicSpec(settings.campaign_reports_topic, parts, {"retention.ms": week}),
+        TopicSpec(settings.campaigns_topic, parts, {"cleanup.policy": "compact"}),
     ]
 
 

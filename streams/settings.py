@@ -157,6 +157,22 @@ class Settings:
         """Internal, compacted: each network's current risk, read by every worker."""
         return f"{self.app_id}-asn-risk"
 
+    @property
+    def links_topic(self) -> str:
+        """Internal: accounts' link records re-keyed by link key (one message per key per
+        batch)."""
+        return f"{self.app_id}-links"
+
+    @property
+    def campaign_reports_topic(self) -> str:
+        """Internal: hot link groups' reports to the campaign registry (one key)."""
+        return f"{self.app_id}-campaign-reports"
+
+    @property
+    def campaigns_topic(self) -> str:
+        """Internal, compacted: campaign risks and memberships, read by every worker."""
+        return f"{self.app_id}-campaigns"
+
 
 def _local_bootstrap() -> str | None:
     """The address deploy/kafka/kafka.sh wrote when it started the local broker."""

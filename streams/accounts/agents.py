@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
@@ -19,6 +20,7 @@ from faust.types import EventT, StreamT
 
 from models.account import AccountState
 from models.decide import Decision
+from models.linkage import collect_links
 from models.pipeline import new_account_population, process_request
 from models.request import Invalid, Request, parse_request
 from streams.accounts.activity import ActivityBatch
@@ -26,6 +28,9 @@ from streams.accounts.population import partitioned_population
 from streams.app import app, json_table, settings
 from streams.asn.agents import publish_activity
 from streams.asn.evidence import NetworkRiskView
+from streams.broadcast import follow_compacted
+from streams.campaigns.agents import publish_links
+from streams.campaigns.evidence import CampaignView
 from streams.codec import deadletter_record
 from streams.control import policy_holder
 from streams.emit import send_decision
@@ -36,12 +41,20 @@ log = structlog.get_logger(__name__)
 account_table = json_table("accounts", "AccountState records by account_id.")
 population = partitioned_population("population", new_account_population, settings.topics.requests)
 network_risk = NetworkRiskView()
+campaign_view = CampaignView()
 counters: Counter[str] = Counter()
 
 
 @app.task
 async def follow_network_risk() -> None:
-    await network_risk.follow(settings.asn_risk_topic, settings.kafka.aiokafka_config())
+    connection = settings.kafka.aiokafka_config()
+    await follow_compacted(settings.asn_risk_topic, connection, network_risk.apply)
+
+
+@app.task
+async def follow_campaigns() -> None:
+    connection = settings.kafka.aiokafka_config()
+    await follow_compacted(settings.campaigns_topic, connection, campaign_view.apply_record)
 
 
 @app.agent(requests_topic)
@@ -55,7 +68,7 @@ async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> No
     """Process one batch. A bad message or a detector bug costs that one event (it goes to
     the dead-letter topic); a failure to *send* propagates, so the batch is not acknowledged
     and is processed again (decisions carry deterministic ids, so nothing is doubled)."""
-    touched: dict[str, tuple[AccountState, EventT[Any]]] = {}
+    touched: dict[str, Touched] = {}
     activity = ActivityBatch()
     for event in events:
         stream._set_current_event(event)  # table reads/writes use this event's partition
@@ -70,15 +83,29 @@ async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> No
             counters["alerts"] += outcome.alert is not None
             counters["commands"] += outcome.command is not None
             await send_decision(outcome)
-    for account_id, (state, event) in touched.items():
-        stream._set_current_event(event)
-        account_table[account_id] = state.encode()
-    await publish_activity(activity.by_asn(lambda account: touched[account][0]))
+    links = collect_links(
+        (account, t.state, t.request.payment_fingerprint, t.request.client_fingerprint)
+        for account, t in touched.items()
+    )
+    for account_id, t in touched.items():
+        stream._set_current_event(t.event)
+        account_table[account_id] = t.state.encode()
+    await publish_activity(activity.by_asn(lambda account: touched[account].state))
+    await publish_links(links)
+
+
+@dataclass(slots=True)
+class Touched:
+    """An account touched in the batch: its state, and its latest event and request."""
+
+    state: AccountState
+    event: EventT[Any]
+    request: Request
 
 
 def process_event(
     event: EventT[Any],
-    touched: dict[str, tuple[AccountState, EventT[Any]]],
+    touched: dict[str, Touched],
     activity: ActivityBatch,
 ) -> Decision | Invalid:
     """Validate and score one event against its account's state (pure but for the reads)."""
@@ -88,8 +115,8 @@ def process_event(
     req: Request = parsed
     counters["processed"] += 1
     cached = touched.get(req.account_id)
-    state = cached[0] if cached else AccountState.decode(account_table.get(req.account_id))
-    touched[req.account_id] = (state, event)
+    state = cached.state if cached else AccountState.decode(account_table.get(req.account_id))
+    touched[req.account_id] = Touched(state, event, req)
     activity.add(req)
     return process_request(
         state,
@@ -97,6 +124,7 @@ def process_event(
         population.for_partition(event.message.partition),
         policy_holder.current,
         network_risk.get(req.asn),
+        campaign_view.get(req.account_id),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from faust.web import Request, Response, View
 
-from streams.accounts.agents import counters, network_risk
+from streams.accounts.agents import campaign_view, counters, network_risk
 from streams.app import app
 from streams.control import policy_holder
 
@@ -18,6 +18,7 @@ class Stats(View):
         body: dict[str, Any] = {
             "counters": dict(sorted(counters.items())),
             "networks_with_risk": len(network_risk),
+            "accounts_in_campaigns": len(campaign_view),
             "policy_version": policy_holder.current.version,
         }
         return self.json(body)

@@ -1,27 +1,16 @@
-"""Every network's current risk, in every worker: a broadcast read of a compacted topic.
-
-The ASN agent owns each network on one worker, but every worker scores accounts of every
-network, so each worker reads the whole compacted ``<app>-asn-risk`` topic with a plain
-consumer outside any group (Faust's GlobalTable has known recovery bugs). The view lags the
-ASN agent by about one batch; an account's decision uses the network risk it saw.
-"""
+"""Every network's current risk, in every worker: a broadcast read of the compacted
+``<app>-asn-risk`` topic (see ``streams.broadcast``). The ASN agent owns each network on one
+worker, but every worker scores accounts of every network."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import orjson
-import structlog
-from aiokafka import AIOKafkaConsumer
 
 from models.scoring import NetworkEvidence
 
-log = structlog.get_logger(__name__)
-
 
 class NetworkRiskView:
-    """asn -> NetworkEvidence, kept current by ``follow``."""
+    """asn -> NetworkEvidence, kept current by ``follow_compacted(..., view.apply)``."""
 
     def __init__(self) -> None:
         self._by_asn: dict[int, NetworkEvidence] = {}
@@ -42,25 +31,3 @@ class NetworkRiskView:
 
     def __len__(self) -> int:
         return len(self._by_asn)
-
-    async def follow(self, topic: str, connection: dict[str, Any]) -> None:
-        """Read the topic from the beginning, forever; reconnects are aiokafka's job."""
-        consumer = AIOKafkaConsumer(
-            topic,
-            group_id=None,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            **connection,
-        )
-        await consumer.start()
-        log.info("following network risk", topic=topic)
-        try:
-            async for message in consumer:
-                try:
-                    self.apply(message.key, message.value)
-                except (ValueError, KeyError, TypeError) as exc:
-                    log.warning("bad network risk record", error=str(exc), offset=message.offset)
-        except asyncio.CancelledError:
-            raise
-        finally:
-            await consumer.stop()

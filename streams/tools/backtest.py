@@ -17,8 +17,10 @@ from typing import Any
 
 from models import asn as asn_model
 from models.account import AccountState
+from models.campaigns import CampaignBoard, CampaignRegistry, campaign_records
 from models.decide import Alert, Command, Decision
 from models.detectors import PopulationTail
+from models.linkage import LinkGroup, collect_links, process_links
 from models.pipeline import (
     new_account_population,
     new_asn_population,
@@ -26,7 +28,7 @@ from models.pipeline import (
     process_request,
 )
 from models.policy import Policy
-from models.request import Invalid, parse_request
+from models.request import Invalid, Request, parse_request
 from models.scoring import NetworkEvidence
 from streams.accounts.activity import ActivityBatch
 
@@ -60,6 +62,10 @@ class Backtest:
         self.models: dict[int, PopulationTail] = {}
         self.asn_model = new_asn_population()
         self.activity = ActivityBatch()
+        self.groups: dict[str, LinkGroup] = {}
+        self.registry = CampaignRegistry({}, {}, {})
+        self.board = CampaignBoard()
+        self.batch_requests: dict[str, Request] = {}
         self.pending = 0
         self.result = BacktestResult()
 
@@ -76,14 +82,17 @@ class Backtest:
         model = self.models.get(partition)
         if model is None:
             model = self.models[partition] = new_account_population()
-        self._record(process_request(state, req, model, self.policy, self.network.get(req.asn)))
+        network, campaign = self.network.get(req.asn), self.board.get(req.account_id)
+        self._record(process_request(state, req, model, self.policy, network, campaign))
         self.activity.add(req)
+        self.batch_requests[req.account_id] = req
         self.pending += 1
         if self.pending >= self.batch:
             self.flush()
 
     def flush(self) -> None:
-        """Apply the summed network activity (end of a batch, or of the input)."""
+        """Apply the summed network activity and the link records (end of a batch, or of
+        the input)."""
         for asn, activities in self.activity.by_asn(self.accounts.__getitem__).items():
             state = self.asns.get(asn)
             if state is None:
@@ -95,7 +104,25 @@ class Backtest:
             detail = assessment.reasons[0].detail if assessment.reasons else "no evidence"
             self.network[asn] = NetworkEvidence(asn, assessment.score, detail)
         self.activity = ActivityBatch()
+        self._link()
         self.pending = 0
+
+    def _link(self) -> None:
+        """The campaign stages of the batch: link groups, then the registry."""
+        links = collect_links(
+            (account, self.accounts[account], req.payment_fingerprint, req.client_fingerprint)
+            for account, req in self.batch_requests.items()
+        )
+        self.batch_requests = {}
+        for key, members in links.items():
+            group = self.groups.setdefault(key, LinkGroup())
+            evidence = process_links(group, key, members, self.policy)
+            if evidence is None:
+                continue
+            update = self.registry.report(evidence, self.policy)
+            self._record(update.decision)
+            for name, doc in campaign_records(update):
+                self.board.apply(name, doc)
 
     def _record(self, decision: Decision) -> None:
         if decision.alert is not None:

@@ -1,0 +1,265 @@
+"""Cross-account linkage: which accounts share a prompt template, a payment or a client
+fingerprint, and whether the accounts sharing one look like a harvesting operation together.
+
+Each account periodically publishes its *link keys* with a small summary of itself (a
+``Member``); a ``LinkGroup`` per key remembers the recent members (at most
+``GROUP_MEMBERS``, each forgotten ``MEMBER_TTL_S`` of event time after it was last seen).
+A group is *hot* when enough linked members are young and harvest-like; only hot groups
+reach the campaign registry, so a popular app's many old, light, non-reasoning users that
+share one template never get that far.
+
+Template keys come from ``models.lsh`` bands, so a bucket also collects unrelated prompts
+that happen to share 16 bits; members are counted as linked only when their prompt is
+within ``TEMPLATE_BITS`` of another member's (LSH candidate verification).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Final
+
+from models import lsh
+from models.account import AccountState, features
+from models.policy import Policy
+from models.sketches import hamming64
+
+DAY: Final = 86400.0
+# A suspicious-looking account (young or harvest-like) refreshes its link keys this often in
+# event time; others far less often (they can only weigh against a group, not make it hot).
+LINK_EVERY_S: Final = 600.0
+LINK_EVERY_QUIET_S: Final = 6 * 3600.0
+LINK_MIN_EVENTS: Final = 1  # an account links from its first request on
+LINK_PROMPTS: Final = 2  # the most recent prompts whose LSH bands an account links by
+GROUP_MEMBERS: Final = 64
+MEMBER_TTL_S: Final = DAY
+TEMPLATE_BITS: Final = 8  # two prompts this close come from the same template
+YOUNG_DAYS: Final = 30.0
+WAVE_S: Final = 6 * 3600.0  # accounts created this close together signed up in one wave
+MIN_WAVE: Final = 5  # ... when there are at least this many of them
+# Harvest-like: at least this reasoning share, or this mean chain-of-thought elicitation.
+HARVEST_REASONING: Final = 0.5
+HARVEST_COT: Final = 0.25
+# A hot group reports to the registry when it gains a member, else at most this often.
+REPORT_EVERY_S: Final = 900.0
+
+KIND_NAMES: Final = {"t": "prompt template", "p": "payment fingerprint", "c": "client fingerprint"}
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One account as a link group sees it: who, when, and how harvest-like."""
+
+    account_id: str
+    last_ts: float
+    created_ts: float  # 0 = unknown
+    output_per_day: float
+    reasoning_share: float
+    cot_mean: float
+    prompt: int = 0  # the SimHash behind a template key (0 for other keys)
+
+    def row(self) -> list[Any]:
+        return [
+            self.account_id,
+            self.last_ts,
+            self.created_ts,
+            round(self.output_per_day, 1),
+            round(self.reasoning_share, 3),
+            round(self.cot_mean, 3),
+            self.prompt,
+        ]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> Member:
+        account, last, created, out, reasoning, cot, prompt = row
+        return cls(
+            str(account), float(last), float(created), float(out), float(reasoning), float(cot),
+            int(prompt),
+        )  # fmt: skip
+
+    def young(self, now: float) -> bool:
+        return self.created_ts > 0 and now - self.created_ts < YOUNG_DAYS * DAY
+
+    def harvest_like(self) -> bool:
+        return self.reasoning_share >= HARVEST_REASONING or self.cot_mean >= HARVEST_COT
+
+
+def link_due(state: AccountState, last_link_ts: float) -> bool:
+    """Whether the account should (re)publish its link keys at its latest event."""
+    if state.n_events < LINK_MIN_EVENTS:
+        return False
+    young = state.created_ts > 0 and state.last_ts - state.created_ts < YOUNG_DAYS * DAY
+    requests = max(state.req_24h, 1e-9)
+    harvest_like = (
+        state.reasoning_24h / requests >= HARVEST_REASONING
+        or state.cot_24h / requests >= HARVEST_COT
+    )
+    every = LINK_EVERY_S if young or harvest_like else LINK_EVERY_QUIET_S
+    return last_link_ts <= 0 or state.last_ts - last_link_ts >= every
+
+
+def link_records(
+    state: AccountState,
+    account_id: str,
+    payment: str | None,
+    client: str | None,
+) -> list[tuple[str, Member]]:
+    """(link key, member) pairs for one account at its latest event: the LSH buckets of its
+    most recent prompts, its payment fingerprint and its client fingerprint."""
+    feat = features(state, warmup_min_events=0, warmup_min_seconds=0)
+    base = Member(
+        account_id,
+        state.last_ts,
+        state.created_ts,
+        feat.output_tokens_per_day,
+        feat.reasoning_share,
+        feat.cot_mean,
+    )
+    out: list[tuple[str, Member]] = []
+    for prompt in dict.fromkeys(state.recent_prompts[-LINK_PROMPTS:]):
+        member = replace(base, prompt=prompt)
+        out.extend((f"t:{bucket}", member) for bucket in lsh.buckets(prompt))
+    if payment:
+        out.append((f"p:{payment}", base))
+    if client:
+        out.append((f"c:{client}", base))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class GroupEvidence:
+    """What the linked members of one key have in common (also the registry's input)."""
+
+    key: str
+    last_ts: float
+    members: tuple[Member, ...]  # the linked ones
+    wave: int  # most members created within WAVE_S of each other
+
+    @property
+    def young(self) -> int:
+        return sum(m.young(self.last_ts) for m in self.members)
+
+    @property
+    def harvest_like(self) -> int:
+        return sum(m.harvest_like() for m in self.members)
+
+    def hot(self, policy: Policy) -> bool:
+        n = len(self.members)
+        return (
+            n >= policy.campaign_min_accounts
+            and self.young >= policy.campaign_min_young_share * n
+            and self.harvest_like >= policy.campaign_min_harvest_share * n
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        rows = [m.row() for m in self.members]
+        return {"key": self.key, "last_ts": self.last_ts, "wave": self.wave, "members": rows}
+
+    @classmethod
+    def from_wire(cls, doc: dict[str, Any]) -> GroupEvidence:
+        members = tuple(Member.from_row(row) for row in doc["members"])
+        return cls(str(doc["key"]), float(doc["last_ts"]), members, int(doc["wave"]))
+
+
+@dataclass(slots=True)
+class LinkGroup:
+    """The recent members of one link key (bounded; see module doc)."""
+
+    VERSION: ClassVar[int] = 1
+
+    last_ts: float = 0.0
+    reported_ts: float = 0.0  # event time of the last report to the registry
+    reported: list[str] = field(default_factory=list)  # the linked members it listed
+    members: dict[str, Member] = field(default_factory=dict)
+
+    def encode(self) -> list[Any]:
+        rows = [m.row() for m in self.members.values()]
+        return [self.VERSION, self.last_ts, self.reported_ts, self.reported, rows]
+
+    @classmethod
+    def decode(cls, raw: list[Any] | None) -> LinkGroup:
+        if not raw or raw[0] != cls.VERSION or len(raw) != 5:
+            return cls()
+        members = (Member.from_row(row) for row in raw[4])
+        by_id = {m.account_id: m for m in members}
+        return cls(float(raw[1]), float(raw[2]), list(raw[3]), by_id)
+
+    def add(self, member: Member) -> None:
+        """Remember a member; past the cap, the least recently seen member is forgotten."""
+        self.members.pop(member.account_id, None)
+        self.members[member.account_id] = member
+        self.last_ts = max(self.last_ts, member.last_ts)
+        if len(self.members) > GROUP_MEMBERS:
+            oldest = min(self.members.values(), key=lambda m: m.last_ts)
+            del self.members[oldest.account_id]
+
+    def expire(self, now: float) -> None:
+        """Forget members not seen for ``MEMBER_TTL_S`` of event time."""
+        for account, member in list(self.members.items()):
+            if now - member.last_ts > MEMBER_TTL_S:
+                del self.members[account]
+
+    def evidence(self, key: str) -> GroupEvidence:
+        linked = _linked(key, list(self.members.values()))
+        return GroupEvidence(
+            key=key,
+            last_ts=self.last_ts,
+            members=tuple(linked),
+            wave=_largest_wave(sorted(m.created_ts for m in linked if m.created_ts > 0)),
+        )
+
+
+def _linked(key: str, members: list[Member]) -> list[Member]:
+    """Members that share the key for real: for a template bucket, those whose prompt is
+    within ``TEMPLATE_BITS`` of another member's (a 16-bit band match alone is chance)."""
+    if not key.startswith("t:"):
+        return members
+    return [
+        m
+        for m in members
+        if any(o is not m and hamming64(m.prompt, o.prompt) <= TEMPLATE_BITS for o in members)
+    ]
+
+
+def _largest_wave(created: list[float]) -> int:
+    """The most creation times within ``WAVE_S`` of each other (sliding window)."""
+    best, start = 0, 0
+    for end, ts in enumerate(created):
+        while ts - created[start] > WAVE_S:
+            start += 1
+        best = max(best, end - start + 1)
+    return best if best >= MIN_WAVE else 0
+
+
+def process_links(
+    group: LinkGroup, key: str, members: list[Member], policy: Policy
+) -> GroupEvidence | None:
+    """Fold one batch of members into the key's group; the evidence when the group is hot
+    and has something new to say to the registry (a new linked member, or time passed)."""
+    for member in members:
+        group.add(member)
+    group.expire(group.last_ts)
+    evidence = group.evidence(key)
+    if not evidence.hot(policy):
+        return None
+    linked = [m.account_id for m in evidence.members]
+    grew = not set(linked) <= set(group.reported)
+    if not grew and group.last_ts - group.reported_ts < REPORT_EVERY_S:
+        return None
+    group.reported_ts, group.reported = group.last_ts, linked
+    return evidence
+
+
+def collect_links(
+    touched: Iterable[tuple[str, AccountState, str | None, str | None]],
+) -> dict[str, list[Member]]:
+    """Link records of a batch's accounts that are due, grouped by key (one message per
+    key per batch); marks each account's ``last_link_ts``. Items are (account id, state,
+    payment fingerprint, client fingerprint) as of the account's last request."""
+    out: dict[str, list[Member]] = {}
+    for account_id, state, payment, client in touched:
+        if link_due(state, state.last_link_ts):
+            state.last_link_ts = state.last_ts
+            for key, member in link_records(state, account_id, payment, client):
+                out.setdefault(key, []).append(member)
+    return out

@@ -1,0 +1,133 @@
+"""Campaign detection: link groups per key, then one registry that forms campaigns.
+
+The account agent publishes each account's link records about every ten minutes of its
+event time (``publish_links``: one message per key per batch). The link agent keeps a
+bounded group per key (partitioned by key across workers) and forwards only *hot* groups
+to the registry, which needs one partition for the whole bus: it turns reports into
+campaigns, alerts on them and publishes campaign risks and memberships to a compacted topic
+that every worker reads into its ``CampaignView``; member accounts are then throttled by
+their own decisions, citing the campaign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Final, cast
+
+import orjson
+import structlog
+from aiokafka.partitioner import murmur2
+from faust.streams import Stream
+from faust.types import EventT, StreamT
+
+from models.campaigns import CampaignRegistry, campaign_records
+from models.linkage import GroupEvidence, LinkGroup, Member, process_links
+from streams.app import app, json_table, settings
+from streams.control import policy_holder
+from streams.emit import send_decision
+
+log = structlog.get_logger(__name__)
+
+# Expired state is swept once per this much event time per partition.
+SWEEP_EVERY_S: Final = 3600.0
+REGISTRY_KEY: Final = b"registry"
+
+links_topic = app.topic(settings.links_topic, key_type=bytes, value_type=bytes)
+reports_topic = app.topic(settings.campaign_reports_topic, key_type=bytes, value_type=bytes)
+campaigns_topic = app.topic(settings.campaigns_topic, key_type=bytes, value_type=bytes)
+link_groups = json_table("link-groups", "LinkGroup records by link key.")
+registry = CampaignRegistry(
+    json_table("campaigns", "CampaignState records by campaign id."),
+    json_table("campaign-members", "[campaign id, young, harvest-like, output/day] by account."),
+    json_table("campaign-keys", "Campaign id by link key."),
+)
+swept_at: dict[int, float] = {}  # partition -> event time of its last sweep
+
+
+async def publish_links(by_key: dict[str, list[Member]]) -> None:
+    """Called by the account agent once per batch: one message per link key."""
+    for key, members in by_key.items():
+        await links_topic.send(key=key.encode(), value=orjson.dumps([m.row() for m in members]))
+
+
+@app.agent(links_topic)
+async def process_links_stream(stream: StreamT[Any]) -> None:
+    concrete = cast(Stream[Any], stream)
+    async for events in concrete.take_events(settings.batch_max, within=settings.batch_within_s):
+        await _each(concrete, events, handle_links)
+
+
+@app.agent(reports_topic)
+async def process_reports_stream(stream: StreamT[Any]) -> None:
+    concrete = cast(Stream[Any], stream)
+    async for events in concrete.take_events(settings.batch_max, within=settings.batch_within_s):
+        await _each(concrete, events, handle_report)
+
+
+async def _each(
+    stream: Stream[Any], events: Sequence[EventT[Any]], handle: Callable[[EventT[Any]], Any]
+) -> None:
+    """One event at a time with its partition set for table writes; a bad internal record
+    is logged and skipped (it cannot be the input's fault), never fatal."""
+    for event in events:
+        stream._set_current_event(event)
+        try:
+            await handle(event)
+        except Exception:
+            log.exception("campaign record failed", topic=event.message.topic)
+
+
+async def handle_links(event: EventT[Any]) -> None:
+    key = cast(bytes, event.key).decode()
+    members = [Member.from_row(row) for row in orjson.loads(event.value)]
+    group = LinkGroup.decode(link_groups.get(key))
+    evidence = process_links(group, key, members, policy_holder.current)
+    link_groups[key] = group.encode()
+    if evidence is not None:
+        await reports_topic.send(key=REGISTRY_KEY, value=orjson.dumps(evidence.to_wire()))
+    if _sweep_due(event.message.partition, group.last_ts):
+        _sweep_groups(event.message.partition, group.last_ts)
+
+
+def _sweep_due(partition: int, now: float) -> bool:
+    last = swept_at.setdefault(partition, now)
+    if now - last < SWEEP_EVERY_S:
+        return False
+    swept_at[partition] = now
+    return True
+
+
+def _sweep_groups(partition: int, now: float) -> None:
+    """Delete this partition's groups whose members all expired (event time), so the
+    table holds only keys active in the last day."""
+    parts = settings.partitions
+    for key, raw in list(link_groups.items()):
+        if (murmur2(key.encode()) & 0x7FFFFFFF) % parts != partition:
+            continue  # another partition's key: deleted when that partition sweeps
+        group = LinkGroup.decode(raw)
+        group.expire(now)
+        if not group.members:
+            del link_groups[key]
+
+
+async def handle_report(event: EventT[Any]) -> None:
+    evidence = GroupEvidence.from_wire(orjson.loads(event.value))
+    update = registry.report(evidence, policy_holder.current)
+    if update.decision.alert is not None:
+        await send_decision(update.decision)
+    for key, doc in campaign_records(update):
+        await campaigns_topic.send(key=key.encode(), value=orjson.dumps(doc))
+    if update.joined:
+        log.info(
+            "campaign members joined",
+            campaign=update.campaign_id,
+            joined=len(update.joined),
+            members=update.state.members,
+            risk=round(update.assessment.score, 3),
+        )
+    if _sweep_due(-1, evidence.last_ts):
+        expired, dropped = registry.expire(evidence.last_ts)
+        for name in [f"c:{c}" for c in expired] + [f"m:{a}" for a in dropped]:
+            await campaigns_topic.send(key=name.encode(), value=None)
+        if expired:
+            log.info("campaigns expired", campaigns=len(expired), members=len(dropped))
