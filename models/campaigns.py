@@ -16,7 +16,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Final
 
-from models.decide import Decision, DecisionState, decide, stable_id
+from models.decide import Command, Decision, DecisionState, decide, severity_of, stable_id
 from models.linkage import KIND_NAMES, GroupEvidence, Member
 from models.policy import Policy
 from models.risk import Assessment, Reason, squash
@@ -49,6 +49,7 @@ class CampaignState:
     output_per_day: float = 0.0  # sum of the members' 24-h output rates at last report
     wave: int = 0  # the largest signup wave among its members
     published_risk: float = 0.0
+    member_action: int = 0  # the action its members were last commanded (index in ACTIONS)
     kinds: dict[str, int] = field(default_factory=dict)  # kind -> distinct link keys
     sample: list[str] = field(default_factory=list)
     decision: DecisionState = field(default_factory=DecisionState)
@@ -88,6 +89,12 @@ class CampaignUpdate:
     decision: Decision
     joined: tuple[str, ...]
     publish_risk: bool
+    commands: tuple[Command, ...] = ()
+
+
+def decide_member_action(risk: float, policy: Policy) -> int:
+    """The action (index in ACTIONS) a member account gets at this campaign risk."""
+    return max(severity_of(risk, policy.account) - 1, 0)
 
 
 def assess_campaign(state: CampaignState, policy: Policy) -> Assessment:
@@ -173,12 +180,67 @@ class CampaignRegistry:
         publish = abs(assessment.score - state.published_risk) >= RISK_STEP
         if publish:
             state.published_risk = assessment.score
+        # The gateway enforces per account: one command per member (none per campaign).
+        reported = [m.account_id for m in evidence.members]
+        commands = self._member_commands(campaign_id, state, assessment, reported, policy)
         self.campaigns[campaign_id] = state.encode()
-        # Members are throttled one account at a time through the risk they inherit, so
-        # a campaign-level command would have no one to enforce it: alerts only.
         return CampaignUpdate(
-            campaign_id, state, assessment, Decision(alert=decision.alert), tuple(joined), publish
+            campaign_id,
+            state,
+            assessment,
+            Decision(alert=decision.alert),
+            tuple(joined),
+            publish,
+            tuple(commands),
         )
+
+    def _member_commands(
+        self,
+        campaign_id: str,
+        state: CampaignState,
+        assessment: Assessment,
+        reported: list[str],
+        policy: Policy,
+    ) -> list[Command]:
+        """Commands for members whose action escalates or is due a refresh: those in this
+        report, or every member when the campaign's own action has just escalated. Each
+        member's risk is the campaign's, as the account scoring would inherit it."""
+        now = state.last_ts
+        escalated = decide_member_action(assessment.score, policy) > state.member_action
+        state.member_action = decide_member_action(assessment.score, policy)
+        if escalated:
+            reported = [a for a, rec in list(self.members.items()) if rec[0] == campaign_id]
+        cited = Reason(
+            "campaign_risk",
+            assessment.score,
+            None,
+            f"member of campaign {campaign_id}: "
+            + (assessment.reasons[0].detail if assessment.reasons else "linked accounts"),
+        )
+        member_assessment = Assessment(assessment.score, (cited, *assessment.reasons))
+        commands = []
+        for account in reported:
+            record = self.members.get(account)
+            if record is None or record[0] != campaign_id:
+                continue
+            member_state = DecisionState(action=record[4], action_until=record[5])
+            decision = decide(
+                member_state,
+                member_assessment,
+                policy,
+                entity_type="account",
+                entity_id=account,
+                event_ts=now,
+                event_id=f"campaign:{campaign_id}:{now!r}",
+            )
+            if decision.command is not None:
+                commands.append(decision.command)
+                self.members[account] = [
+                    *record[:4],
+                    member_state.action,
+                    member_state.action_until,
+                ]
+        return commands
 
     def _live(self, campaign_id: Any) -> bool:
         return isinstance(campaign_id, str) and campaign_id in self.campaigns
@@ -218,7 +280,10 @@ class CampaignRegistry:
         state.young += young
         state.harvest_like += harvest
         state.output_per_day += member.output_per_day
-        self.members[member.account_id] = [campaign_id, young, harvest, member.output_per_day]
+        action = record[4:6] if record is not None and not new else [0.0, 0.0]
+        self.members[member.account_id] = [
+            campaign_id, young, harvest, member.output_per_day, *action,
+        ]  # fmt: skip
         return new
 
     def expire(self, now: float) -> tuple[list[str], list[str]]:

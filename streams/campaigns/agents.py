@@ -21,6 +21,7 @@ from faust.streams import Stream
 from faust.types import EventT, StreamT
 
 from models.campaigns import CampaignRegistry, campaign_records
+from models.decide import Decision
 from models.linkage import GroupEvidence, LinkGroup, Member, process_links
 from streams.app import app, json_table, settings
 from streams.control import policy_holder
@@ -115,6 +116,8 @@ async def handle_report(event: EventT[Any]) -> None:
     update = registry.report(evidence, policy_holder.current)
     if update.decision.alert is not None:
         await send_decision(update.decision)
+    for command in update.commands:
+        await send_decision(Decision(command=command))
     for key, doc in campaign_records(update):
         await campaigns_topic.send(key=key.encode(), value=orjson.dumps(doc))
     if update.joined:

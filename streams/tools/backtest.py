@@ -121,6 +121,8 @@ class Backtest:
                 continue
             update = self.registry.report(evidence, self.policy)
             self._record(update.decision)
+            for command in update.commands:
+                self._record(Decision(command=command))
             for name, doc in campaign_records(update):
                 self.board.apply(name, doc)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +40,10 @@ class GroupRow:
     first_to_throttle_s: list[float] = field(default_factory=list)
     start_ts: float | None = None
     first_member_throttle_ts: float | None = None
+    # Campaign entities (campaign alerts whose listed members are mostly this campaign's).
+    entities: set[str] = field(default_factory=set)
+    detected_ts: float | None = None  # first such campaign alert
+    served_after_detection: int = 0  # member requests between detection and their throttle
 
     @property
     def throttle_rate(self) -> float:
@@ -48,6 +52,10 @@ class GroupRow:
     @property
     def served_share(self) -> float:
         return self.served_before_throttle / self.events if self.events else 0.0
+
+    @property
+    def served_after_detection_share(self) -> float:
+        return self.served_after_detection / self.events if self.events else 0.0
 
 
 @dataclass
@@ -95,6 +103,8 @@ def evaluate(
 ) -> Report:
     """Account-level metrics per benign kind and per campaign, plus overall precision/recall."""
     accounts: dict[str, dict[str, Any]] = labels["accounts"]
+    alerts = list(alerts)
+    found = _campaign_entities(alerts, accounts)
     first_alert: dict[str, float] = {}
     best_score: dict[str, float] = {}
     for alert in alerts:
@@ -127,6 +137,9 @@ def evaluate(
             row = rows[name] = GroupRow(name=name, group=label["group"])
             if label.get("campaign") in campaigns:
                 row.start_ts = campaigns[label["campaign"]].get("start_ts")
+            for entity, first_ts in found.get(name, {}).items():
+                row.entities.add(entity)
+                row.detected_ts = min(row.detected_ts or first_ts, first_ts)
         seen = traffic[account]
         row.accounts += 1
         row.alerted += account in first_alert
@@ -146,6 +159,10 @@ def evaluate(
                 else len(seen.ts)
             )
             row.served_before_throttle += cut
+            if row.detected_ts is not None:
+                row.served_after_detection += max(
+                    0, cut - bisect.bisect_left(seen.ts, row.detected_ts)
+                )
 
     attack = [a for a, lab in accounts.items() if lab["group"] == "attack" and a in traffic]
     benign = [a for a, lab in accounts.items() if lab["group"] == "benign" and a in traffic]
@@ -178,6 +195,27 @@ def attach_trigger_times(
     for request in requests:
         for command in by_trigger.get(request.get("event_id", ""), ()):
             command["_trigger_kafka_ts_ms"] = request["_kafka_ts_ms"]
+
+
+def _campaign_entities(
+    alerts: list[dict[str, Any]], accounts: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    """labelled campaign -> {campaign entity id: first alert event time}, attributing each
+    campaign entity to the labelled campaign most of its listed members belong to."""
+    members: dict[str, set[str]] = defaultdict(set)
+    first: dict[str, float] = {}
+    for alert in alerts:
+        if alert["entity_type"] == "campaign":
+            entity = alert["entity_id"]
+            members[entity].update(alert.get("accounts", []))
+            first[entity] = min(first.get(entity, alert["event_ts"]), alert["event_ts"])
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for entity, listed in members.items():
+        votes = Counter(accounts.get(a, {}).get("campaign") or "benign" for a in listed)
+        name, count = votes.most_common(1)[0] if votes else ("benign", 0)
+        if count * 2 > len(listed):
+            out[name][entity] = first[entity]
+    return out
 
 
 def _accounts_of(alert: dict[str, Any]) -> list[str]:
@@ -223,15 +261,39 @@ def render_markdown(report: Report, title: str = "distillguard evaluation") -> s
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report.rows:
-        to_first = "-"
-        if row.start_ts is not None and row.first_member_throttle_ts is not None:
-            to_first = f"{(row.first_member_throttle_ts - row.start_ts) / 3600:.1f} h"
+        to_first = _since(row.start_ts, row.first_member_throttle_ts)
         served = f"{row.served_share:.1%}" if row.group == "attack" else "-"
         lines.append(
             f"| {row.group} | {row.name} | {row.accounts} | {row.alerted} | {row.throttled} | "
             f"{row.throttle_rate:.1%} | {_hours(row.first_to_throttle_s)} | {to_first} | {served} |"
         )
+    lines += _campaign_table(report)
     return "\n".join(lines) + "\n"
+
+
+def _campaign_table(report: Report) -> list[str]:
+    """Campaign-level rows: did a campaign entity find it, how fast, and what got through."""
+    lines = [
+        "",
+        "| campaign | campaign entities found | campaign start -> first campaign alert | "
+        "campaign start -> first member throttled | member recall | "
+        "campaign traffic served after detection |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in report.rows:
+        if row.group != "attack":
+            continue
+        after = f"{row.served_after_detection_share:.1%}" if row.detected_ts else "-"
+        lines.append(
+            f"| {row.name} | {len(row.entities)} | {_since(row.start_ts, row.detected_ts)} | "
+            f"{_since(row.start_ts, row.first_member_throttle_ts)} | {row.throttle_rate:.1%} "
+            f"| {after} |"
+        )
+    return lines
+
+
+def _since(start: float | None, ts: float | None) -> str:
+    return "-" if start is None or ts is None else f"{(ts - start) / 3600:.1f} h"
 
 
 def write_plots(report: Report, out_dir: Path, start_ts: float | None = None) -> list[Path]:

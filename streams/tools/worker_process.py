@@ -41,16 +41,23 @@ class WorkerProcess:
         return self
 
     def wait_drained(self, settings: Settings, timeout_s: float) -> None:
-        """Until the worker's group has committed the end of the input topic; fails at once
-        if the worker dies."""
-        wait_drained(
-            settings.kafka.confluent_config(),
-            settings.app_id,
+        """Until the worker's group has committed the end of the input topic and of the
+        internal topics it feeds, in pipeline order (campaign reports come from link
+        records, which come from requests); fails at once if the worker dies."""
+        for topic in (
             settings.topics.requests,
-            settings.partitions,
-            timeout_s,
-            alive=self.alive,
-        )
+            settings.asn_activity_topic,
+            settings.links_topic,
+            settings.campaign_reports_topic,
+        ):
+            wait_drained(
+                settings.kafka.confluent_config(),
+                settings.app_id,
+                topic,
+                settings.partitions,
+                timeout_s,
+                alive=self.alive,
+            )
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -63,6 +63,7 @@ class Names:
         s = self.suffix
         return {
             "DG_APP_ID": f"dg-test-{s}",
+            "DG_PARTITIONS": "4",
             "DG_TOPIC_REQUESTS": f"test.requests.{s}",
             "DG_TOPIC_ALERTS": f"test.alerts.{s}",
             "DG_TOPIC_THROTTLE": f"test.throttle.{s}",
@@ -79,7 +80,6 @@ def start_worker(bootstrap: str, names: Names, work: Path, **extra_env: str) -> 
     env = {
         **names.env,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "DG_PARTITIONS": "4",
         "DG_WEB_PORT": str(free_port()),
         "DG_LOG_FORMAT": "json",
         "DG_BATCH_WITHIN_S": "0.1",

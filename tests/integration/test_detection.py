@@ -12,7 +12,7 @@ import pytest
 from streams.settings import load_settings
 from streams.tools.kafka_io import fast_producer, produce_all
 from streams.tools.simulate import ScenarioConfig, simulate
-from tests.integration.harness import Names, consume_until, start_worker, wait_drained
+from tests.integration.harness import Names, consume_until, start_worker
 
 LOUD_CAMPAIGNS = {"bulk_harvest", "reasoning_extraction"}
 
@@ -28,8 +28,7 @@ def outcome(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> d
         messages = ((e["account_id"].encode(), orjson.dumps(e)) for e in events)
         # Paced near one worker's throughput so the partitions advance together in event time.
         produce_all(fast_producer(settings.kafka), names.topic("requests"), messages, rate=2500)
-        connection = {"bootstrap.servers": kafka_bootstrap}
-        wait_drained(connection, names.env["DG_APP_ID"], names.topic("requests"), 4, 300)
+        worker.wait_drained(settings, 300)
         commands = consume_until(kafka_bootstrap, names.topic("throttle"), lambda r: False, 8)
         alerts = consume_until(kafka_bootstrap, names.topic("alerts"), lambda r: False, 8)
     finally:

@@ -78,3 +78,23 @@ def test_commands_get_their_trigger_request_timestamp() -> None:
         commands, [{"event_id": "e1", "_kafka_ts_ms": 5}, {"event_id": "x", "_kafka_ts_ms": 9}]
     )
     assert [c.get("_trigger_kafka_ts_ms") for c in commands] == [5, None, 5]
+
+
+def test_campaign_rows_attribute_campaign_entities_and_traffic_after_detection(
+    tmp_path: Path,
+) -> None:
+    traffic = index_events(write_events(tmp_path / "events.jsonl"), LABELS)
+    alerts = [
+        # Lists two bulk_harvest members: attributed to bulk_harvest, detected at t=180.
+        {"entity_type": "campaign", "entity_id": "cmp-1", "event_ts": 180.0, "score": 0.9,
+         "accounts": ["a1", "a2"]},
+        # Mostly benign members: found nothing.
+        {"entity_type": "campaign", "entity_id": "cmp-2", "event_ts": 90.0, "score": 0.6,
+         "accounts": ["b1", "b2", "a1"]},
+    ]  # fmt: skip
+    report = evaluate(LABELS, traffic, alerts, [command("a1", 300.0)])
+    bulk = {r.name: r for r in report.rows}["bulk_harvest"]
+    assert bulk.entities == {"cmp-1"} and bulk.detected_ts == 180.0
+    # After t=180: a1 served 200 (throttled at 300), a2 served 250 (never throttled).
+    assert bulk.served_after_detection == 2 and bulk.events == 6
+    assert "| bulk_harvest | 1 | 0.0 h | 0.1 h | 50.0% | 33.3% |" in render_markdown(report)
