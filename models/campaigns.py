@@ -13,10 +13,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Final
 
-from models.decide import Command, Decision, DecisionState, decide, severity_of, stable_id
+from models.decide import (
+    Command,
+    Decision,
+    DecisionState,
+    alert_id_for,
+    decide,
+    severity_of,
+    stable_id,
+)
 from models.linkage import KIND_NAMES, GroupEvidence, Member
 from models.policy import Policy
 from models.risk import Assessment, Reason, squash
@@ -26,7 +34,7 @@ DAY: Final = 86400.0
 CAMPAIGN_TTL_S: Final = 3 * DAY
 SAMPLE: Final = 20  # member accounts listed in a campaign alert
 # risk = squash(GAIN x young share x harvest share x size x signals): a full-size campaign
-# of young harvest-like accounts linked two ways scores 0.82, four ways 0.97.
+# of young harvest-like accounts linked two ways scores 0.86, four ways 0.98.
 GAIN: Final = 0.5
 # With fewer independent linking signals than the policy asks, a campaign may alert but its
 # risk stays below the throttle range (a shared template alone must never throttle).
@@ -223,6 +231,8 @@ class CampaignRegistry:
             record = self.members.get(account)
             if record is None or record[0] != campaign_id:
                 continue
+            if policy.listed("allow", now, account) is not None:
+                continue
             member_state = DecisionState(action=record[4], action_until=record[5])
             decision = decide(
                 member_state,
@@ -234,7 +244,12 @@ class CampaignRegistry:
                 event_id=f"campaign:{campaign_id}:{now!r}",
             )
             if decision.command is not None:
-                commands.append(decision.command)
+                # The command answers to the campaign's alert (the account has none).
+                alert_id = alert_id_for(
+                    "campaign", campaign_id, int(state.decision.alert_severity),
+                    state.decision.alert_ts,
+                )  # fmt: skip
+                commands.append(replace(decision.command, alert_id=alert_id))
                 self.members[account] = [
                     *record[:4],
                     member_state.action,

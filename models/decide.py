@@ -17,6 +17,7 @@ from models.risk import Assessment
 
 SEVERITIES: Final = ("none", "low", "high", "critical")
 ACTIONS: Final = ("none", "throttle", "block")
+RELEASE: Final = "release"
 MODEL_VERSION: Final = "dg-1"
 
 
@@ -218,3 +219,23 @@ def decide(
     )
     state.action, state.action_until = wanted, event_ts + rules.ttl_s
     return Decision(alert=alert, command=command)
+
+
+def release_command(
+    entity_type: str, entity_id: str, reason: str, policy_version: int, at: float
+) -> Command:
+    """Lift whatever distillguard enforces on an entity (an operator allow-listed it).
+    ``at`` is the wall-clock time of the operator's change: there is no triggering event."""
+    return Command(
+        command_id=stable_id("command", entity_type, entity_id, RELEASE, policy_version),
+        event_ts=at,
+        trigger_event_id=f"policy:{policy_version}",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=RELEASE,
+        limit_rpm=None,
+        ttl_s=0,
+        reason=reason,
+        alert_id="",
+        policy_version=policy_version,
+    )

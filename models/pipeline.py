@@ -14,7 +14,7 @@ from models.decide import Decision, decide
 from models.detectors import PopulationTail
 from models.policy import Policy
 from models.request import Request
-from models.risk import Assessment
+from models.risk import Assessment, Reason
 from models.scoring import CampaignEvidence, NetworkEvidence, assess_account, assess_asn
 
 # An account contributes one sample to its population model per this much event time, so
@@ -74,6 +74,12 @@ def process_request(
             warmup_min_seconds=policy.warmup_min_seconds,
         )
         assessment = assess_account(feat, population, network, campaign)
+    now = state.last_ts
+    if policy.listed("allow", now, req.account_id, req.org_id, req.asn) is not None:
+        assessment = NO_RISK  # trusted by an operator: never alerted on or acted against
+    elif (denied := policy.listed("deny", now, req.account_id, req.org_id, req.asn)) is not None:
+        why = f"deny-listed {denied.entity_type} {denied.entity_id}: {denied.reason}"
+        assessment = Assessment(1.0, (Reason("deny_list", 1.0, None, why),))
     decision = decide(
         state.decision,
         assessment,
@@ -105,6 +111,8 @@ def process_asn_activity(
         asn_model.update(state, activity)
     feat = asn_model.features(state)
     assessment = assess_asn(feat, population)
+    if policy.listed("allow", state.last_ts, "", asn=asn) is not None:
+        assessment = NO_RISK
     last = max(activities, key=lambda a: a.last_ts)
     decision = decide(
         state.decision,

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 ENTITY_TYPES: Final = ("account", "asn", "campaign")
+LISTED_TYPES: Final = ("account", "org", "asn")
+LISTS: Final = ("allow", "deny")
 
 
 class PolicyError(ValueError):
@@ -51,6 +53,39 @@ class EntityPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One allow- or deny-list entry: an account, org or ASN, why, and until when (event
+    time, so a replay decides the same; ``None`` = no expiry)."""
+
+    entity_type: str
+    entity_id: str
+    reason: str
+    expires_ts: float | None = None
+
+    @classmethod
+    def from_dict(cls, doc: Any, where: str) -> ListEntry:
+        if not isinstance(doc, dict):
+            raise PolicyError(f"{where} must be an object")
+        _check_keys(doc, cls, where)
+        entity_type, entity_id = doc.get("entity_type"), doc.get("entity_id")
+        reason, expires = doc.get("reason"), doc.get("expires_ts")
+        if entity_type not in LISTED_TYPES:
+            raise PolicyError(f"{where}.entity_type must be one of {', '.join(LISTED_TYPES)}")
+        if not isinstance(entity_id, str) or not entity_id or len(entity_id) > 128:
+            raise PolicyError(f"{where}.entity_id must be a non-empty string (<= 128 chars)")
+        if not isinstance(reason, str) or not reason.strip():
+            raise PolicyError(f"{where}.reason is required (say why)")
+        if expires is not None and (
+            isinstance(expires, bool) or not isinstance(expires, int | float)
+        ):
+            raise PolicyError(f"{where}.expires_ts must be a unix timestamp or null")
+        return cls(entity_type, entity_id, reason, None if expires is None else float(expires))
+
+    def active(self, now: float) -> bool:
+        return self.expires_ts is None or now < self.expires_ts
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """The whole policy. ``version`` increases with every accepted change."""
 
@@ -74,21 +109,45 @@ class Policy:
     campaign_min_young_share: float = 0.5
     campaign_min_harvest_share: float = 0.5
     campaign_min_signals: int = 2
+    # Allow-listed entities are never alerted on or acted against; deny-listed accounts are
+    # blocked on their next request.
+    allow: tuple[ListEntry, ...] = ()
+    deny: tuple[ListEntry, ...] = ()
 
     def for_entity(self, entity_type: str) -> EntityPolicy:
         policy: EntityPolicy = getattr(self, entity_type)
         return policy
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        doc = asdict(self)
+        doc["allow"], doc["deny"] = [asdict(e) for e in self.allow], [asdict(e) for e in self.deny]
+        return doc
+
+    def listed(
+        self, which: str, now: float, account: str, org: str | None = None, asn: int | None = None
+    ) -> ListEntry | None:
+        """The active ``allow`` or ``deny`` entry matching the account, its org or its ASN."""
+        wanted = {("account", account), ("org", org), ("asn", None if asn is None else str(asn))}
+        for entry in getattr(self, which):
+            if (entry.entity_type, entry.entity_id) in wanted and entry.active(now):
+                return entry  # type: ignore[no-any-return]
+        return None
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Policy:
         """Build and validate a policy; unknown keys are errors (typos must not pass)."""
         if not isinstance(doc, dict):
             raise PolicyError("policy must be a JSON object")
-        top = {k: v for k, v in doc.items() if k not in ENTITY_TYPES}
-        _check_keys(top, cls, "policy", exclude=ENTITY_TYPES)
+        top = {k: v for k, v in doc.items() if k not in ENTITY_TYPES and k not in LISTS}
+        _check_keys(top, cls, "policy", exclude=ENTITY_TYPES + LISTS)
+        lists: dict[str, tuple[ListEntry, ...]] = {}
+        for name in LISTS:
+            entries = doc.get(name, [])
+            if not isinstance(entries, list):
+                raise PolicyError(f"policy.{name} must be a list")
+            lists[name] = tuple(
+                ListEntry.from_dict(e, f"policy.{name}[{i}]") for i, e in enumerate(entries)
+            )
         entities: dict[str, Any] = {}
         for name in ENTITY_TYPES:
             sub = doc.get(name, {})
@@ -99,7 +158,7 @@ class Policy:
                 **{k: _typed(EntityPolicy, k, v, name) for k, v in sub.items()}
             )
         values: dict[str, Any] = {k: _typed(cls, k, v, "policy") for k, v in top.items()}
-        policy = cls(**values, **entities)
+        policy = cls(**values, **entities, allow=lists["allow"], deny=lists["deny"])
         policy.validate()
         return policy
 

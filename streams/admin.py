@@ -36,6 +36,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(topics.throttle, parts, {"retention.ms": week}),
         TopicSpec(topics.deadletter, 1, {"retention.ms": str(14 * 24 * 3600 * 1000)}),
         TopicSpec(topics.control, 1, {"cleanup.policy": "compact"}),
+        TopicSpec(topics.audit, 1, {"retention.ms": str(365 * 24 * 3600 * 1000)}),
         TopicSpec(settings.asn_activity_topic, parts, {"retention.ms": str(24 * 3600 * 1000)}),
         TopicSpec(settings.asn_risk_topic, parts, {"cleanup.policy": "compact"}),
         TopicSpec(settings.links_topic, parts, {"retention.ms": str(24 * 3600 * 1000)}),

@@ -22,8 +22,10 @@ async def follow_compacted(
     topic: str,
     connection: dict[str, Any],
     apply: Callable[[bytes | None, bytes | None], None],
+    caught_up: asyncio.Event | None = None,
 ) -> None:
-    """Apply every record of ``topic`` from the beginning; reconnects are aiokafka's job."""
+    """Apply every record of ``topic`` from the beginning; reconnects are aiokafka's job.
+    ``caught_up`` is set at the first poll that finds nothing new (the end was reached)."""
     consumer = AIOKafkaConsumer(
         topic,
         group_id=None,
@@ -34,11 +36,15 @@ async def follow_compacted(
     await consumer.start()
     log.info("following compacted topic", topic=topic)
     try:
-        async for message in consumer:
-            try:
-                apply(message.key, message.value)
-            except (ValueError, KeyError, TypeError) as exc:
-                log.warning("bad record", topic=topic, error=str(exc), offset=message.offset)
+        while True:
+            batches = await consumer.getmany(timeout_ms=500)
+            if not batches and caught_up is not None:
+                caught_up.set()
+            for message in (m for batch in batches.values() for m in batch):
+                try:
+                    apply(message.key, message.value)
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.warning("bad record", topic=topic, error=str(exc), offset=message.offset)
     except asyncio.CancelledError:
         raise
     finally:

@@ -25,7 +25,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     ensure_topics(settings)
     import streams.accounts.agents  # registers the agents and tables
-    import streams.accounts.views  # noqa: F401  (registers GET /stats)
+    import streams.accounts.views
+    import streams.control.views  # noqa: F401  (registers the API and the operator page)
 
     log.info(
         "worker starting",

@@ -8,6 +8,7 @@ import orjson
 import structlog
 
 from models.decide import Decision
+from streams.control.recent import recent_alerts
 from streams.topics import alerts_topic, throttle_topic
 
 log = structlog.get_logger(__name__)
@@ -18,7 +19,9 @@ async def send_decision(decision: Decision) -> None:
     now = time.time()
     if decision.alert is not None:
         alert = decision.alert
-        await alerts_topic.send(key=alert.key.encode(), value=orjson.dumps(alert.to_wire(now)))
+        wire = alert.to_wire(now)
+        await alerts_topic.send(key=alert.key.encode(), value=orjson.dumps(wire))
+        recent_alerts.add(wire)
         log.info(
             "alert",
             entity=alert.key,

@@ -127,6 +127,7 @@ class Topics:
     throttle: str = "distillguard.throttle"
     deadletter: str = "distillguard.deadletter"
     control: str = "distillguard.control"
+    audit: str = "distillguard.audit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,8 @@ class Settings:
     commit_interval_s: float = 2.8
     log_format: str | None = None
     log_level: str = "INFO"
+    # Bearer token for policy writes through the HTTP API; unset = writes refused.
+    api_token: Secret | None = field(default=None, repr=False)
 
     @property
     def asn_activity_topic(self) -> str:
@@ -234,7 +237,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         throttle=get("DG_TOPIC_THROTTLE", default_topics.throttle),
         deadletter=get("DG_TOPIC_DEADLETTER", default_topics.deadletter),
         control=get("DG_TOPIC_CONTROL", default_topics.control),
+        audit=get("DG_TOPIC_AUDIT", default_topics.audit),
     )
+    token = env.get("DG_API_TOKEN", "").strip()
+    if token and len(token) < 16:
+        raise SettingsError("DG_API_TOKEN must be at least 16 characters")
     store = get("DG_STORE", "memory://")
     if store not in ("memory://", "rocksdb://"):
         raise SettingsError(f"DG_STORE must be memory:// or rocksdb://, got {store!r}")
@@ -257,4 +264,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         commit_interval_s=number("DG_COMMIT_INTERVAL_S", "2.8", float, 0.1),
         log_format=log_format,
         log_level=choice("DG_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        api_token=Secret(token) if token else None,
     )

@@ -52,6 +52,15 @@ async def follow_network_risk() -> None:
 
 
 @app.task
+async def follow_control() -> None:
+    """The live policy: the compacted control topic from the beginning (latest wins)."""
+    connection = settings.kafka.aiokafka_config()
+    await follow_compacted(
+        settings.topics.control, connection, policy_holder.apply_record, policy_holder.loaded
+    )
+
+
+@app.task
 async def follow_campaigns() -> None:
     connection = settings.kafka.aiokafka_config()
     await follow_compacted(settings.campaigns_topic, connection, campaign_view.apply_record)

@@ -16,7 +16,6 @@ from typing import Any, Final, cast
 
 import orjson
 import structlog
-from aiokafka.partitioner import murmur2
 from faust.streams import Stream
 from faust.types import EventT, StreamT
 
@@ -26,6 +25,7 @@ from models.linkage import GroupEvidence, LinkGroup, Member, process_links
 from streams.app import app, json_table, settings
 from streams.control import policy_holder
 from streams.emit import send_decision
+from streams.topics import partition_of
 
 log = structlog.get_logger(__name__)
 
@@ -39,10 +39,13 @@ campaigns_topic = app.topic(settings.campaigns_topic, key_type=bytes, value_type
 link_groups = json_table("link-groups", "LinkGroup records by link key.")
 registry = CampaignRegistry(
     json_table("campaigns", "CampaignState records by campaign id."),
-    json_table("campaign-members", "[campaign id, young, harvest-like, output/day] by account."),
+    json_table(
+        "campaign-members",
+        "[campaign, young, harvest-like, output/day, action, action_until] by account.",
+    ),
     json_table("campaign-keys", "Campaign id by link key."),
 )
-swept_at: dict[int, float] = {}  # partition -> event time of its last sweep
+swept_at: dict[str, float] = {}  # stage -> event time of its last sweep
 
 
 async def publish_links(by_key: dict[str, list[Member]]) -> None:
@@ -86,24 +89,23 @@ async def handle_links(event: EventT[Any]) -> None:
     link_groups[key] = group.encode()
     if evidence is not None:
         await reports_topic.send(key=REGISTRY_KEY, value=orjson.dumps(evidence.to_wire()))
-    if _sweep_due(event.message.partition, group.last_ts):
+    if _sweep_due(f"links:{event.message.partition}", group.last_ts):
         _sweep_groups(event.message.partition, group.last_ts)
 
 
-def _sweep_due(partition: int, now: float) -> bool:
-    last = swept_at.setdefault(partition, now)
+def _sweep_due(stage: str, now: float) -> bool:
+    last = swept_at.setdefault(stage, now)
     if now - last < SWEEP_EVERY_S:
         return False
-    swept_at[partition] = now
+    swept_at[stage] = now
     return True
 
 
 def _sweep_groups(partition: int, now: float) -> None:
     """Delete this partition's groups whose members all expired (event time), so the
     table holds only keys active in the last day."""
-    parts = settings.partitions
     for key, raw in list(link_groups.items()):
-        if (murmur2(key.encode()) & 0x7FFFFFFF) % parts != partition:
+        if partition_of(key) != partition:
             continue  # another partition's key: deleted when that partition sweeps
         group = LinkGroup.decode(raw)
         group.expire(now)
@@ -128,7 +130,7 @@ async def handle_report(event: EventT[Any]) -> None:
             members=update.state.members,
             risk=round(update.assessment.score, 3),
         )
-    if _sweep_due(-1, evidence.last_ts):
+    if _sweep_due("registry", evidence.last_ts):
         expired, dropped = registry.expire(evidence.last_ts)
         for name in [f"c:{c}" for c in expired] + [f"m:{a}" for a in dropped]:
             await campaigns_topic.send(key=name.encode(), value=None)

@@ -69,6 +69,7 @@ class Names:
             "DG_TOPIC_THROTTLE": f"test.throttle.{s}",
             "DG_TOPIC_DEADLETTER": f"test.deadletter.{s}",
             "DG_TOPIC_CONTROL": f"test.control.{s}",
+            "DG_TOPIC_AUDIT": f"test.audit.{s}",
         }
 
     def topic(self, name: str) -> str:

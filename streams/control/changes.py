@@ -1,0 +1,99 @@
+"""Policy changes: validate, publish to the compacted control topic, audit, release.
+
+A change is applied to this worker at once and reaches every other worker (and any worker
+started later) through the control topic; the audit topic and the log keep who changed what,
+when, from which value to which, and why. An invalid change raises ``PolicyError`` and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import structlog
+
+from models.decide import Decision, release_command
+from models.policy import Policy, PolicyError
+from streams.control import policy_holder
+from streams.emit import send_decision
+from streams.topics import audit_topic, control_topic
+
+log = structlog.get_logger(__name__)
+
+
+class PolicyConflict(PolicyError):
+    """The change was written against an older version than the one in force."""
+
+
+def policy_diff(old: Policy, new: Policy) -> dict[str, dict[str, Any]]:
+    """Dotted key -> {"old", "new"} for every value that differs (version excluded)."""
+    before, after = _flatten(old.to_dict()), _flatten(new.to_dict())
+    return {
+        key: {"old": before.get(key), "new": after.get(key)}
+        for key in sorted(set(before) | set(after))
+        if key != "version" and before.get(key) != after.get(key)
+    }
+
+
+def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+async def change_policy(
+    changes: dict[str, Any], reason: str, actor: str, expected_version: int | None = None
+) -> Policy:
+    """Apply dotted-key ``changes`` (validated) and publish the new policy everywhere."""
+    current = policy_holder.current
+    if not isinstance(changes, dict) or not changes:
+        raise PolicyError("changes must be a non-empty object of dotted keys to values")
+    if not isinstance(reason, str) or not reason.strip():
+        raise PolicyError("reason is required: say why the policy changes")
+    if expected_version is not None and expected_version != current.version:
+        raise PolicyConflict(
+            f"policy is at version {current.version}, the change was made against "
+            f"{expected_version}; re-read it and retry"
+        )
+    new = current.with_changes(changes)
+    now = time.time()
+    record = {
+        "schema": "control.v1",
+        "policy": new.to_dict(),
+        "actor": actor,
+        "reason": reason,
+        "changed_at": now,
+    }
+    await control_topic.send(key=b"policy", value=orjson.dumps(record))
+    audit = {
+        "schema": "audit.v1",
+        "actor": actor,
+        "at": now,
+        "reason": reason,
+        "old_version": current.version,
+        "new_version": new.version,
+        "changes": policy_diff(current, new),
+    }
+    await audit_topic.send(key=b"policy", value=orjson.dumps(audit))
+    log.info("policy changed", **{k: v for k, v in audit.items() if k != "schema"})
+    policy_holder.current = new
+    await _release_newly_allowed(current, new, now)
+    return new
+
+
+async def _release_newly_allowed(old: Policy, new: Policy, now: float) -> None:
+    """A release command for each entity that became allow-listed (the gateway ignores a
+    release for an entity it does not throttle)."""
+    before = {(e.entity_type, e.entity_id) for e in old.allow}
+    for entry in new.allow:
+        if (entry.entity_type, entry.entity_id) in before:
+            continue
+        reason = f"allow-listed {entry.entity_type} {entry.entity_id}: {entry.reason}"
+        command = release_command(entry.entity_type, entry.entity_id, reason, new.version, now)
+        await send_decision(Decision(command=command))
