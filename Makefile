@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test unit lint kafka-up kafka-down run demo bench clean
+.PHONY: install browser test unit lint kafka-up kafka-down run demo bench clean
 
 install: $(STAMP)
 
@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install --disable-pip-version-check --progress-bar on -e '.[dev,rocksdb]'
 	@touch $(STAMP)
 
+## Debian's chromium for the operator-page browser test (Playwright drives it; nothing
+## downloads its own browser here).
+browser:
+	@command -v chromium >/dev/null || { echo "==> installing Debian chromium (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 ## The test command (README, CI): unit + integration tests; starts its own broker.
-test: install
+test: install browser
 	@deploy/kafka/kafka.sh fetch
 	$(BIN)/pytest -v
 

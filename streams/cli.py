@@ -130,6 +130,48 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.run(args)
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    """Show or change the live policy through a worker's API (DG_API_URL, DG_API_TOKEN)."""
+    from streams.tools import policy_client
+
+    return policy_client.run(args)
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """Follow the alert topic: a table on a terminal, JSON lines when piped."""
+    from streams.tools import alerts_tail
+
+    return alerts_tail.tail(load_settings(), args)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Re-run the detectors over recorded traffic with the current and a candidate policy."""
+    from models.policy import DEFAULT_POLICY, Policy, PolicyError
+    from streams.tools import policy_client
+    from streams.tools.backtest import compare_policies, read_jsonl
+    from streams.tools.report import load_labels
+
+    try:
+        if args.policy_file:
+            current, source = Policy.from_dict(orjson.loads(args.policy_file.read_bytes())), "file"
+        else:
+            try:
+                current = Policy.from_dict(policy_client.call("GET", "/policy"))
+                source = policy_client.api_url()
+            except policy_client.ApiError:
+                current, source = DEFAULT_POLICY, "defaults (no worker reachable)"
+        candidate = current.with_changes(dict(args.set)) if args.set else current
+    except (PolicyError, orjson.JSONDecodeError) as exc:
+        print(f"distillguard backtest: {exc}", file=sys.stderr)
+        return 2
+    print(f"current policy: version {current.version} from {source}")
+    print(f"candidate: {dict(args.set) or 'no changes'}")
+    labels = load_labels(args.labels) if args.labels else None
+    lines = list(read_jsonl(args.file))
+    print(compare_policies(lines, current, candidate, labels, args.partitions))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="distillguard",
@@ -170,6 +212,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--partitions", type=int, default=8, help="emulated partitions (offline)")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    from streams.tools import alerts_tail, policy_client
+
+    policy = sub.add_parser("policy", help=cmd_policy.__doc__)
+    policy_client.add_arguments(policy)
+    policy.set_defaults(func=cmd_policy)
+
+    alerts = sub.add_parser("alerts", help="alert topic tools")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True)
+    tail = alerts_sub.add_parser("tail", help=cmd_alerts.__doc__)
+    alerts_tail.add_arguments(tail)
+    tail.set_defaults(func=cmd_alerts)
+
+    backtest = sub.add_parser("backtest", help=cmd_backtest.__doc__)
+    backtest.add_argument("file", type=Path, help="recorded request.v1 JSONL")
+    backtest.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        type=policy_client.parse_assignment,
+        help="candidate change (repeat)",
+    )
+    backtest.add_argument("--labels", type=Path, help="labels.json to group changes by kind")
+    backtest.add_argument("--policy-file", type=Path, help="current policy (default: GET /policy)")
+    backtest.add_argument("--partitions", type=int, default=8, help="emulated partitions")
+    backtest.set_defaults(func=cmd_backtest)
 
     from streams.tools import demo
 

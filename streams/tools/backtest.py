@@ -144,3 +144,46 @@ def run_backtest(lines: Iterable[bytes], policy: Policy, partitions: int = 1) ->
 
 def _wire(item: Alert | Command) -> dict[str, Any]:
     return item.to_wire(emitted_at=item.event_ts)
+
+
+def throttled_accounts(result: BacktestResult) -> set[str]:
+    return {
+        c["entity_id"]
+        for c in result.commands
+        if c["entity_type"] == "account" and c["action"] in ("throttle", "block")
+    }
+
+
+def compare_policies(
+    lines: list[bytes],
+    current: Policy,
+    candidate: Policy,
+    labels: dict[str, Any] | None = None,
+    partitions: int = 8,
+) -> str:
+    """What ``candidate`` would change against ``current`` on the same recorded traffic:
+    throttled accounts added and removed, by benign kind / campaign when labelled."""
+    before = run_backtest(lines, current, partitions)
+    after = run_backtest(lines, candidate, partitions)
+    old, new = throttled_accounts(before), throttled_accounts(after)
+    accounts = (labels or {}).get("accounts", {})
+
+    def group(account: str) -> str:
+        label = accounts.get(account)
+        if label is None:
+            return "unlabelled"
+        return f"{label['group']}: {label.get('campaign') or label['kind']}"
+
+    out = [
+        f"events {before.events:,} (invalid {before.invalid:,})",
+        f"alerts {len(before.alerts):,} -> {len(after.alerts):,}",
+        f"throttled accounts {len(old):,} -> {len(new):,} "
+        f"(+{len(new - old):,} new, -{len(old - new):,} removed)",
+    ]
+    for title, changed in (("new throttles", new - old), ("removed throttles", old - new)):
+        counts: dict[str, int] = {}
+        for account in changed:
+            counts[group(account)] = counts.get(group(account), 0) + 1
+        out.append(f"{title}:" + ("" if counts else " none"))
+        out.extend(f"  {name:<40} {n:>6,}" for name, n in sorted(counts.items()))
+    return "\n".join(out)

@@ -6,6 +6,8 @@ server answers as docs/openapi.yaml says; the operator page works in headless Ch
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -262,3 +264,36 @@ def test_operator_page_in_headless_chromium(rig: Rig) -> None:
         assert rig.api.call("GET", "/policy")[1]["account"]["limit_rpm"] == 9
         assert '"limit_rpm": 9' in page.inner_text("#policy")
         browser.close()
+
+
+def cli(rig: Rig, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    env = {**rig.worker.env, "DG_API_URL": rig.api.base, "DG_API_TOKEN": TOKEN}
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args],
+        env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO,
+    )  # fmt: skip
+
+
+def test_the_cli_changes_the_policy_and_tails_alerts(rig: Rig) -> None:
+    done = cli(rig, "policy", "set", "account.limit_rpm=8", "--reason", "from the CLI")
+    assert done.returncode == 0, done.stderr
+    assert rig.api.call("GET", "/policy")[1]["account"]["limit_rpm"] == 8
+    done = cli(rig, "policy", "deny", "org", "org_bad", "--reason", "chargebacks")
+    assert done.returncode == 0, done.stderr
+    assert rig.api.call("GET", "/policy")[1]["deny"][0]["entity_id"] == "org_bad"
+    refused = cli(rig, "policy", "set", "account.throttle=7", "--reason", "typo")
+    assert refused.returncode == 1 and "between 0 and 1" in refused.stdout
+    env = {**rig.worker.env}
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "alerts", "tail", "--entity-type", "account",
+         "--min-score", "0.5", "--from-beginning"],
+        env=env, stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        assert tail.stdout is not None
+        line = tail.stdout.readline()  # piped: JSON lines
+    finally:
+        tail.terminate()
+        tail.wait(10)
+    alert = orjson.loads(line)
+    assert alert["entity_type"] == "account" and alert["score"] >= 0.5
