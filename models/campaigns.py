@@ -231,7 +231,8 @@ class CampaignRegistry:
             record = self.members.get(account)
             if record is None or record[0] != campaign_id:
                 continue
-            if policy.listed("allow", now, account) is not None:
+            org, asn = record[6], record[7]
+            if policy.listed("allow", now, account, org or None, asn or None) is not None:
                 continue
             member_state = DecisionState(action=record[4], action_until=record[5])
             decision = decide(
@@ -250,11 +251,8 @@ class CampaignRegistry:
                     state.decision.alert_ts,
                 )  # fmt: skip
                 commands.append(replace(decision.command, alert_id=alert_id))
-                self.members[account] = [
-                    *record[:4],
-                    member_state.action,
-                    member_state.action_until,
-                ]
+                action = [member_state.action, member_state.action_until]
+                self.members[account] = [*record[:4], *action, *record[6:]]
         return commands
 
     def _live(self, campaign_id: Any) -> bool:
@@ -282,6 +280,10 @@ class CampaignRegistry:
         young, harvest = int(member.young(state.last_ts)), int(member.harvest_like())
         record = self.members.get(member.account_id)
         new = record is None or not self._live(record[0])
+        if new and not (young or harvest):
+            # An old, light, non-reasoning account sharing a key with a campaign (a
+            # popular app's template) weighed against the group; it is not a member.
+            return False
         if record is not None and not new and record[0] != campaign_id:
             return False
         if new:
@@ -298,6 +300,7 @@ class CampaignRegistry:
         action = record[4:6] if record is not None and not new else [0.0, 0.0]
         self.members[member.account_id] = [
             campaign_id, young, harvest, member.output_per_day, *action,
+            member.org_id, member.asn,
         ]  # fmt: skip
         return new
 

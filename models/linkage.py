@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Final
 from models import lsh
 from models.account import AccountState, features
 from models.policy import Policy
+from models.request import Request
 from models.sketches import hamming64
 
 DAY: Final = 86400.0
@@ -56,6 +57,8 @@ class Member:
     output_per_day: float
     reasoning_share: float
     cot_mean: float
+    org_id: str = ""  # so org allow-list entries reach campaign decisions too
+    asn: int = 0
     prompt: int = 0  # the SimHash behind a template key (0 for other keys)
 
     def row(self) -> list[Any]:
@@ -66,15 +69,17 @@ class Member:
             round(self.output_per_day, 1),
             round(self.reasoning_share, 3),
             round(self.cot_mean, 3),
+            self.org_id,
+            self.asn,
             self.prompt,
         ]
 
     @classmethod
     def from_row(cls, row: list[Any]) -> Member:
-        account, last, created, out, reasoning, cot, prompt = row
+        account, last, created, out, reasoning, cot, org, asn, prompt = row
         return cls(
             str(account), float(last), float(created), float(out), float(reasoning), float(cot),
-            int(prompt),
+            str(org), int(asn), int(prompt),
         )  # fmt: skip
 
     def young(self, now: float) -> bool:
@@ -98,23 +103,22 @@ def link_due(state: AccountState, last_link_ts: float) -> bool:
     return last_link_ts <= 0 or state.last_ts - last_link_ts >= every
 
 
-def link_records(
-    state: AccountState,
-    account_id: str,
-    payment: str | None,
-    client: str | None,
-) -> list[tuple[str, Member]]:
-    """(link key, member) pairs for one account at its latest event: the LSH buckets of its
-    most recent prompts, its payment fingerprint and its client fingerprint."""
+def link_records(state: AccountState, req: Request) -> list[tuple[str, Member]]:
+    """(link key, member) pairs for one account at its latest event (``req`` is its latest
+    request in the batch): the LSH buckets of its most recent prompts, its payment
+    fingerprint and its client fingerprint."""
     feat = features(state, warmup_min_events=0, warmup_min_seconds=0)
     base = Member(
-        account_id,
+        req.account_id,
         state.last_ts,
         state.created_ts,
         feat.output_tokens_per_day,
         feat.reasoning_share,
         feat.cot_mean,
+        req.org_id or "",
+        req.asn,
     )
+    payment, client = req.payment_fingerprint, req.client_fingerprint
     out: list[tuple[str, Member]] = []
     for prompt in dict.fromkeys(state.recent_prompts[-LINK_PROMPTS:]):
         member = replace(base, prompt=prompt)
@@ -165,7 +169,7 @@ class GroupEvidence:
 class LinkGroup:
     """The recent members of one link key (bounded; see module doc)."""
 
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     last_ts: float = 0.0
     reported_ts: float = 0.0  # event time of the last report to the registry
@@ -250,16 +254,14 @@ def process_links(
     return evidence
 
 
-def collect_links(
-    touched: Iterable[tuple[str, AccountState, str | None, str | None]],
-) -> dict[str, list[Member]]:
+def collect_links(touched: Iterable[tuple[AccountState, Request]]) -> dict[str, list[Member]]:
     """Link records of a batch's accounts that are due, grouped by key (one message per
-    key per batch); marks each account's ``last_link_ts``. Items are (account id, state,
-    payment fingerprint, client fingerprint) as of the account's last request."""
+    key per batch); marks each account's ``last_link_ts``. Items are (state, the account's
+    latest request in the batch)."""
     out: dict[str, list[Member]] = {}
-    for account_id, state, payment, client in touched:
+    for state, req in touched:
         if link_due(state, state.last_link_ts):
             state.last_link_ts = state.last_ts
-            for key, member in link_records(state, account_id, payment, client):
+            for key, member in link_records(state, req):
                 out.setdefault(key, []).append(member)
     return out

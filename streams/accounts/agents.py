@@ -11,11 +11,10 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import structlog
-from faust.streams import Stream
 from faust.types import EventT, StreamT
 
 from models.account import AccountState
@@ -25,7 +24,7 @@ from models.pipeline import new_account_population, process_request
 from models.request import Invalid, Request, parse_request
 from streams.accounts.activity import ActivityBatch
 from streams.accounts.population import partitioned_population
-from streams.app import app, json_table, settings
+from streams.app import app, batches, json_table, settings, use_partition_of
 from streams.asn.agents import publish_activity
 from streams.asn.evidence import NetworkRiskView
 from streams.broadcast import follow_compacted
@@ -68,19 +67,18 @@ async def follow_campaigns() -> None:
 
 @app.agent(requests_topic)
 async def process_requests(stream: StreamT[Any]) -> None:
-    concrete = cast(Stream[Any], stream)  # take_events is on the class, not the protocol
-    async for events in concrete.take_events(settings.batch_max, within=settings.batch_within_s):
-        await handle_batch(concrete, events)
+    async for events in batches(stream):
+        await handle_batch(events)
 
 
-async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> None:
+async def handle_batch(events: Sequence[EventT[Any]]) -> None:
     """Process one batch. A bad message or a detector bug costs that one event (it goes to
     the dead-letter topic); a failure to *send* propagates, so the batch is not acknowledged
     and is processed again (decisions carry deterministic ids, so nothing is doubled)."""
     touched: dict[str, Touched] = {}
     activity = ActivityBatch()
     for event in events:
-        stream._set_current_event(event)  # table reads/writes use this event's partition
+        use_partition_of(event)  # table reads/writes use this event's partition
         try:
             outcome = process_event(event, touched, activity)
         except Exception as exc:  # a bug on one event must not kill the worker
@@ -92,12 +90,9 @@ async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> No
             counters["alerts"] += outcome.alert is not None
             counters["commands"] += outcome.command is not None
             await send_decision(outcome)
-    links = collect_links(
-        (account, t.state, t.request.payment_fingerprint, t.request.client_fingerprint)
-        for account, t in touched.items()
-    )
+    links = collect_links((t.state, t.request) for t in touched.values())
     for account_id, t in touched.items():
-        stream._set_current_event(t.event)
+        use_partition_of(t.event)
         account_table[account_id] = t.state.encode()
     await publish_activity(activity.by_asn(lambda account: touched[account].state))
     await publish_links(links)

@@ -7,18 +7,16 @@ default: see ``Policy.asn``) and publishes each network's risk for the account s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Final, cast
 
 import orjson
 import structlog
-from faust.streams import Stream
 from faust.types import EventT, StreamT
 
 from models import asn as asn_model
 from models.pipeline import new_asn_population, process_asn_activity
 from streams.accounts.population import partitioned_population
-from streams.app import app, json_table, settings
+from streams.app import app, batches, each_internal_event, json_table, settings
 from streams.control import policy_holder
 from streams.emit import send_decision
 
@@ -56,18 +54,8 @@ async def publish_activity(by_asn: dict[int, list[asn_model.AsnActivity]]) -> No
 
 @app.agent(asn_activity_topic)
 async def process_asn_activity_stream(stream: StreamT[Any]) -> None:
-    concrete = cast(Stream[Any], stream)
-    async for events in concrete.take_events(settings.batch_max, within=settings.batch_within_s):
-        await handle_batch(concrete, events)
-
-
-async def handle_batch(stream: Stream[Any], events: Sequence[EventT[Any]]) -> None:
-    for event in events:
-        stream._set_current_event(event)
-        try:
-            await handle_event(event)
-        except Exception:  # one bad record must not stop network scoring
-            log.exception("asn activity failed", offset=event.message.offset)
+    async for events in batches(stream):
+        await each_internal_event(events, handle_event)
 
 
 async def handle_event(event: EventT[Any]) -> None:

@@ -11,18 +11,16 @@ their own decisions, citing the campaign.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any, Final, cast
 
 import orjson
 import structlog
-from faust.streams import Stream
 from faust.types import EventT, StreamT
 
 from models.campaigns import CampaignRegistry, campaign_records
 from models.decide import Decision
 from models.linkage import GroupEvidence, LinkGroup, Member, process_links
-from streams.app import app, json_table, settings
+from streams.app import app, batches, each_internal_event, json_table, settings
 from streams.control import policy_holder
 from streams.emit import send_decision
 from streams.topics import partition_of
@@ -41,7 +39,7 @@ registry = CampaignRegistry(
     json_table("campaigns", "CampaignState records by campaign id."),
     json_table(
         "campaign-members",
-        "[campaign, young, harvest-like, output/day, action, action_until] by account.",
+        "[campaign, young, harvest-like, output/day, action, until, org, asn] by account.",
     ),
     json_table("campaign-keys", "Campaign id by link key."),
 )
@@ -56,29 +54,14 @@ async def publish_links(by_key: dict[str, list[Member]]) -> None:
 
 @app.agent(links_topic)
 async def process_links_stream(stream: StreamT[Any]) -> None:
-    concrete = cast(Stream[Any], stream)
-    async for events in concrete.take_events(settings.batch_max, within=settings.batch_within_s):
-        await _each(concrete, events, handle_links)
+    async for events in batches(stream):
+        await each_internal_event(events, handle_links)
 
 
 @app.agent(reports_topic)
 async def process_reports_stream(stream: StreamT[Any]) -> None:
-    concrete = cast(Stream[Any], stream)
-    async for events in concrete.take_events(settings.batch_max, within=settings.batch_within_s):
-        await _each(concrete, events, handle_report)
-
-
-async def _each(
-    stream: Stream[Any], events: Sequence[EventT[Any]], handle: Callable[[EventT[Any]], Any]
-) -> None:
-    """One event at a time with its partition set for table writes; a bad internal record
-    is logged and skipped (it cannot be the input's fault), never fatal."""
-    for event in events:
-        stream._set_current_event(event)
-        try:
-            await handle(event)
-        except Exception:
-            log.exception("campaign record failed", topic=event.message.topic)
+    async for events in batches(stream):
+        await each_internal_event(events, handle_report)
 
 
 async def handle_links(event: EventT[Any]) -> None:

@@ -161,8 +161,8 @@ class AlertStream(View):
                     await response.write(b": keep-alive\n\n")
                     continue
                 await response.write(b"event: alert\ndata: " + orjson.dumps(alert) + b"\n\n")
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the page went away; a cancelled handler propagates (and unsubscribes)
         finally:
             recent_alerts.unsubscribe(queue)
         return response

@@ -110,8 +110,7 @@ class Backtest:
     def _link(self) -> None:
         """The campaign stages of the batch: link groups, then the registry."""
         links = collect_links(
-            (account, self.accounts[account], req.payment_fingerprint, req.client_fingerprint)
-            for account, req in self.batch_requests.items()
+            (self.accounts[account], req) for account, req in self.batch_requests.items()
         )
         self.batch_requests = {}
         for key, members in links.items():

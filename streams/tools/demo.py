@@ -23,6 +23,7 @@ from confluent_kafka import Consumer
 
 from streams.settings import load_settings
 from streams.tools.local_kafka import REPO, LocalKafka, run_environment
+from streams.tools.simulate import CAMPAIGNS, campaign_list
 from streams.tools.worker_process import WorkerProcess
 
 
@@ -30,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=float, default=3.0, help="simulated days of event time")
     parser.add_argument("--scale", type=float, default=0.4, help="simulator scale (accounts)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--campaigns",
+        type=campaign_list,
+        default=CAMPAIGNS,
+        help=f"comma-separated subset of {','.join(CAMPAIGNS)} (e.g. hydra)",
+    )
     # Paced below one worker's throughput, so the input partitions advance together in event
     # time (as in live traffic) and latency means latency, not backlog.
     parser.add_argument("--rate", type=float, default=1500.0, help="replay events/s (0: max)")
@@ -77,7 +84,10 @@ class Demo:
 
         days, scale = self.args.days, self.args.scale
         self.say(f"simulating {days:g} days of traffic (scale {scale:g}, seed {self.args.seed})")
-        scenario = simulate(ScenarioConfig(seed=self.args.seed, days=days, scale=scale))
+        config = ScenarioConfig(
+            seed=self.args.seed, days=days, scale=scale, campaigns=self.args.campaigns
+        )
+        scenario = simulate(config)
         return write_scenario(scenario, self.work)
 
     def replay(self, events: Path) -> None:

@@ -1317,7 +1317,7 @@ def write_scenario(
 # --------------------------------------------------------------------------------------------
 
 
-def _campaign_list(text: str) -> tuple[str, ...]:
+def campaign_list(text: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in text.split(",") if n.strip() and n.strip() != "none")
     unknown = sorted(set(names) - set(CAMPAIGNS))
     if unknown:
@@ -1335,7 +1335,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
         "--campaigns",
-        type=_campaign_list,
+        type=campaign_list,
         default=defaults.campaigns,
         help=f"comma-separated subset of {','.join(CAMPAIGNS)} ('none': benign only)",
     )

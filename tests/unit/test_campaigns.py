@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from models.account import AccountState
 from models.campaigns import CampaignBoard, CampaignRegistry, assess_campaign, campaign_records
@@ -33,14 +34,14 @@ def near(base: int, rng: random.Random, flips: int = 2) -> int:
 def hydra_member(i: int, rng: random.Random, ts: float = T0) -> Member:
     """Young (created hours ago, in one wave), reasoning-heavy, templated."""
     return Member(
-        f"acct_h{i:03d}", ts, ts - 3600 - i * 60, 200_000.0, 0.8, 0.4, near(TEMPLATE, rng)
+        f"acct_h{i:03d}", ts, ts - 3600 - i * 60, 200_000.0, 0.8, 0.4, prompt=near(TEMPLATE, rng)
     )
 
 
 def popular_member(i: int, rng: random.Random, ts: float = T0) -> Member:
     """Years old, light, non-reasoning, on the same template."""
     return Member(
-        f"acct_p{i:03d}", ts, ts - (200 + i) * DAY, 3_000.0, 0.05, 0.05, near(TEMPLATE, rng)
+        f"acct_p{i:03d}", ts, ts - (200 + i) * DAY, 3_000.0, 0.05, 0.05, prompt=near(TEMPLATE, rng)
     )
 
 
@@ -146,7 +147,7 @@ def test_one_linking_signal_alone_can_alert_but_not_throttle() -> None:
     h = Harness()
     # Created days apart (no signup wave), linked by one template only.
     members = [
-        Member(f"acct_{i}", T0, T0 - (1 + i) * DAY, 100_000.0, 0.9, 0.4, near(TEMPLATE, rng))
+        Member(f"acct_{i}", T0, T0 - (1 + i) * DAY, 100_000.0, 0.9, 0.4, prompt=near(TEMPLATE, rng))
         for i in range(30)
     ]
     h.feed("t:b0:9876", members)
@@ -162,7 +163,7 @@ def test_template_bucket_counts_only_verified_near_duplicates() -> None:
     rng = random.Random(6)
     band = 0x1234
     chance = [
-        Member(f"acct_{i}", T0, T0 - 3600, 1e5, 0.9, 0.4, (rng.getrandbits(48) << 16) | band)
+        Member(f"acct_{i}", T0, T0 - 3600, 1e5, 0.9, 0.4, prompt=(rng.getrandbits(48) << 16) | band)
         for i in range(30)
     ]
     group = LinkGroup()
@@ -197,10 +198,42 @@ def test_accounts_publish_link_keys_about_every_ten_minutes_of_event_time() -> N
         n_events=5, last_ts=T0, created_ts=T0 - DAY, req_24h=5.0, reasoning_24h=4.0,
         recent_prompts=[TEMPLATE], decision=DecisionState(),
     )  # fmt: skip
-    links = collect_links([("acct_x", state, "pm_1", "fp_1")])
+    req = Request("e", T0, "acct_x", 64500, 10, 10, org_id="org_1", client_fingerprint="fp_1",
+                  payment_fingerprint="pm_1")  # fmt: skip
+    links = collect_links([(state, req)])
     assert sorted(k[0] for k in links) == ["c", "p", "t", "t", "t", "t"]
+    assert links["p:pm_1"][0].org_id == "org_1" and links["p:pm_1"][0].asn == 64500
     assert state.last_link_ts == T0
     state.last_ts = T0 + 60
-    assert collect_links([("acct_x", state, "pm_1", "fp_1")]) == {}
+    assert collect_links([(state, req)]) == {}
     state.last_ts = T0 + 601
-    assert collect_links([("acct_x", state, "pm_1", "fp_1")])
+    assert collect_links([(state, req)])
+
+
+def test_old_light_accounts_in_a_hot_group_are_not_members() -> None:
+    rng = random.Random(10)
+    h = Harness()
+    hydra = [hydra_member(i, rng) for i in range(12)]
+    bystanders = [popular_member(i, rng) for i in range(3)]  # a minority: the group is hot
+    h.feed("p:pm_shared", hydra + bystanders)
+    assert all(h.board.get(m.account_id) is not None for m in hydra)
+    assert all(h.board.get(m.account_id) is None for m in bystanders)
+
+
+def test_an_allow_listed_org_gets_no_member_commands() -> None:
+    rng = random.Random(11)
+    members = [replace(hydra_member(i, rng), org_id="org_partner") for i in range(16)]
+    entry = {"entity_type": "org", "entity_id": "org_partner", "reason": "audited partner"}
+    policy = DEFAULT_POLICY.with_changes({"allow": [entry]})
+    registry = CampaignRegistry({}, {}, {})
+    for key in ("p:pm_shared", "c:fp_shared"):
+        evidence = process_links(LinkGroup(), key, members, policy)
+        assert evidence is not None
+        assert registry.report(evidence, policy).commands == ()
+    unlisted = CampaignRegistry({}, {}, {})
+    commands = []
+    for key in ("p:pm_shared", "c:fp_shared"):
+        evidence = process_links(LinkGroup(), key, members, DEFAULT_POLICY)
+        assert evidence is not None
+        commands += unlisted.report(evidence, DEFAULT_POLICY).commands
+    assert len(commands) == 16 and all("campaign cmp-" in c.reason for c in commands)
