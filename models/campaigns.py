@@ -189,8 +189,7 @@ class CampaignRegistry:
         if publish:
             state.published_risk = assessment.score
         # The gateway enforces per account: one command per member (none per campaign).
-        reported = [m.account_id for m in evidence.members]
-        commands = self._member_commands(campaign_id, state, assessment, reported, policy)
+        commands = self._member_commands(campaign_id, state, assessment, joined, policy)
         self.campaigns[campaign_id] = state.encode()
         return CampaignUpdate(
             campaign_id,
@@ -207,17 +206,21 @@ class CampaignRegistry:
         campaign_id: str,
         state: CampaignState,
         assessment: Assessment,
-        reported: list[str],
+        joined: list[str],
         policy: Policy,
     ) -> list[Command]:
-        """Commands for members whose action escalates or is due a refresh: those in this
-        report, or every member when the campaign's own action has just escalated. Each
-        member's risk is the campaign's, as the account scoring would inherit it."""
+        """Commands at once, without waiting for the member's next request: for members
+        that just joined, and for every member when the campaign's action escalates. Each
+        member's risk is the campaign's, as its account scoring inherits it; refreshes near
+        the TTL's end come from that account scoring, at the member's next requests."""
         now = state.last_ts
         escalated = decide_member_action(assessment.score, policy) > state.member_action
         state.member_action = decide_member_action(assessment.score, policy)
+        targets = joined
         if escalated:
-            reported = [a for a, rec in list(self.members.items()) if rec[0] == campaign_id]
+            targets = [a for a, rec in list(self.members.items()) if rec[0] == campaign_id]
+        if state.member_action == 0:
+            return []
         cited = Reason(
             "campaign_risk",
             assessment.score,
@@ -227,7 +230,7 @@ class CampaignRegistry:
         )
         member_assessment = Assessment(assessment.score, (cited, *assessment.reasons))
         commands = []
-        for account in reported:
+        for account in targets:
             record = self.members.get(account)
             if record is None or record[0] != campaign_id:
                 continue

@@ -28,7 +28,7 @@ from models.sketches import hamming64
 DAY: Final = 86400.0
 # A suspicious-looking account (young or harvest-like) refreshes its link keys this often in
 # event time; others far less often (they can only weigh against a group, not make it hot).
-LINK_EVERY_S: Final = 600.0
+LINK_EVERY_S: Final = 1800.0
 LINK_EVERY_QUIET_S: Final = 6 * 3600.0
 LINK_MIN_EVENTS: Final = 1  # an account links from its first request on
 LINK_PROMPTS: Final = 2  # the most recent prompts whose LSH bands an account links by

@@ -127,10 +127,13 @@ class Policy:
         self, which: str, now: float, account: str, org: str | None = None, asn: int | None = None
     ) -> ListEntry | None:
         """The active ``allow`` or ``deny`` entry matching the account, its org or its ASN."""
+        entries: tuple[ListEntry, ...] = getattr(self, which)
+        if not entries:
+            return None  # the common case, on every request
         wanted = {("account", account), ("org", org), ("asn", None if asn is None else str(asn))}
-        for entry in getattr(self, which):
+        for entry in entries:
             if (entry.entity_type, entry.entity_id) in wanted and entry.active(now):
-                return entry  # type: ignore[no-any-return]
+                return entry
         return None
 
     @classmethod

@@ -1,6 +1,6 @@
 """Campaign detection: link groups per key, then one registry that forms campaigns.
 
-The account agent publishes each account's link records about every ten minutes of its
+The account agent publishes each account's link records about every half hour of its
 event time (``publish_links``: one message per key per batch). The link agent keeps a
 bounded group per key (partitioned by key across workers) and forwards only *hot* groups
 to the registry, which needs one partition for the whole bus: it turns reports into
@@ -28,7 +28,7 @@ from streams.topics import partition_of
 log = structlog.get_logger(__name__)
 
 # Expired state is swept once per this much event time per partition.
-SWEEP_EVERY_S: Final = 3600.0
+SWEEP_EVERY_S: Final = 6 * 3600.0
 REGISTRY_KEY: Final = b"registry"
 
 links_topic = app.topic(settings.links_topic, key_type=bytes, value_type=bytes)

@@ -193,7 +193,7 @@ def test_campaigns_expire_with_their_members_in_event_time() -> None:
     assert not h.registry.campaigns and not h.registry.members and not h.registry.keys
 
 
-def test_accounts_publish_link_keys_about_every_ten_minutes_of_event_time() -> None:
+def test_accounts_publish_link_keys_about_every_half_hour_of_event_time() -> None:
     state = AccountState(
         n_events=5, last_ts=T0, created_ts=T0 - DAY, req_24h=5.0, reasoning_24h=4.0,
         recent_prompts=[TEMPLATE], decision=DecisionState(),
@@ -206,7 +206,7 @@ def test_accounts_publish_link_keys_about_every_ten_minutes_of_event_time() -> N
     assert state.last_link_ts == T0
     state.last_ts = T0 + 60
     assert collect_links([(state, req)]) == {}
-    state.last_ts = T0 + 601
+    state.last_ts = T0 + 1801
     assert collect_links([(state, req)])
 
 
