@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     # Paced below one worker's throughput, so the input partitions advance together in event
     # time (as in live traffic) and latency means latency, not backlog.
-    parser.add_argument("--rate", type=float, default=1500.0, help="replay events/s (0: max)")
+    parser.add_argument("--rate", type=float, default=700.0, help="replay events/s (0: max)")
     parser.add_argument("--out", type=Path, default=Path("reports/demo"), help="report folder")
 
 
