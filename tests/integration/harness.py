@@ -17,7 +17,8 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, Producer
 
-from streams.tools.kafka_io import produce_all, wait_drained
+from streams.settings import load_settings
+from streams.tools.kafka_io import fast_producer, produce_all, wait_drained
 from streams.tools.worker_process import WorkerProcess
 
 __all__ = ["WorkerProcess", "wait_drained"]
@@ -140,3 +141,23 @@ def consume_until(
     finally:
         consumer.close()
     return records
+
+
+def run_through_worker(
+    bootstrap: str, events: list[dict[str, Any]], work: Path, rate: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Replay ``events`` into a fresh worker at ``rate`` events/s (near one worker's
+    throughput, so partitions advance together in event time), wait until it and its
+    internal topics are drained, and return (commands, alerts)."""
+    names = Names()
+    worker = start_worker(bootstrap, names, work)
+    try:
+        settings = load_settings({**names.env, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+        messages = (request_message(e) for e in events)
+        produce_all(fast_producer(settings.kafka), names.topic("requests"), messages, rate=rate)
+        worker.wait_drained(settings, 300)
+        commands = consume_until(bootstrap, names.topic("throttle"), lambda r: False, 8)
+        alerts = consume_until(bootstrap, names.topic("alerts"), lambda r: False, 8)
+    finally:
+        worker.stop()
+    return commands, alerts

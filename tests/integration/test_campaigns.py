@@ -8,13 +8,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import orjson
 import pytest
 
-from streams.settings import load_settings
-from streams.tools.kafka_io import fast_producer, produce_all
 from streams.tools.simulate import PopulationParams, ScenarioConfig, simulate
-from tests.integration.harness import Names, consume_until, start_worker
+from tests.integration.harness import run_through_worker
 
 # Benign traffic around the two populations under test, kept small for a quick test.
 SCENARIO = dataclasses.replace(
@@ -31,17 +28,8 @@ SCENARIO = dataclasses.replace(
 def outcome(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     scenario = simulate(SCENARIO)
     events = list(scenario.events)
-    names = Names()
-    worker = start_worker(kafka_bootstrap, names, tmp_path_factory.mktemp("campaigns"))
-    try:
-        settings = load_settings({**names.env, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
-        messages = ((e["account_id"].encode(), orjson.dumps(e)) for e in events)
-        produce_all(fast_producer(settings.kafka), names.topic("requests"), messages, rate=2000)
-        worker.wait_drained(settings, 300)
-        commands = consume_until(kafka_bootstrap, names.topic("throttle"), lambda r: False, 8)
-        alerts = consume_until(kafka_bootstrap, names.topic("alerts"), lambda r: False, 8)
-    finally:
-        worker.stop()
+    work = tmp_path_factory.mktemp("campaigns")
+    commands, alerts = run_through_worker(kafka_bootstrap, events, work, rate=2000)
     active = {e["account_id"] for e in events}
     labels = scenario.labels["accounts"]
     return {

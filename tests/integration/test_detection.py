@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import pytest
 
-from streams.settings import load_settings
-from streams.tools.kafka_io import fast_producer, produce_all
 from streams.tools.simulate import ScenarioConfig, simulate
-from tests.integration.harness import Names, consume_until, start_worker
+from tests.integration.harness import run_through_worker
 
 LOUD_CAMPAIGNS = {"bulk_harvest", "reasoning_extraction"}
 
@@ -21,18 +18,8 @@ LOUD_CAMPAIGNS = {"bulk_harvest", "reasoning_extraction"}
 def outcome(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     scenario = simulate(ScenarioConfig(seed=3, days=2.0, scale=0.15))
     events = list(scenario.events)
-    names = Names()
-    worker = start_worker(kafka_bootstrap, names, tmp_path_factory.mktemp("detection"))
-    try:
-        settings = load_settings({**names.env, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
-        messages = ((e["account_id"].encode(), orjson.dumps(e)) for e in events)
-        # Paced near one worker's throughput so the partitions advance together in event time.
-        produce_all(fast_producer(settings.kafka), names.topic("requests"), messages, rate=2500)
-        worker.wait_drained(settings, 300)
-        commands = consume_until(kafka_bootstrap, names.topic("throttle"), lambda r: False, 8)
-        alerts = consume_until(kafka_bootstrap, names.topic("alerts"), lambda r: False, 8)
-    finally:
-        worker.stop()
+    work = tmp_path_factory.mktemp("detection")
+    commands, alerts = run_through_worker(kafka_bootstrap, events, work, rate=2500)
     labels = scenario.labels["accounts"]
     active = {e["account_id"] for e in events}
     throttled = {c["entity_id"] for c in commands if c["entity_type"] == "account"}
