@@ -214,13 +214,13 @@ class CampaignRegistry:
         member's risk is the campaign's, as its account scoring inherits it; refreshes near
         the TTL's end come from that account scoring, at the member's next requests."""
         now = state.last_ts
-        escalated = decide_member_action(assessment.score, policy) > state.member_action
-        state.member_action = decide_member_action(assessment.score, policy)
+        action = decide_member_action(assessment.score, policy)
+        escalated, state.member_action = action > state.member_action, action
+        if action == 0:
+            return []
         targets = joined
         if escalated:
             targets = [a for a, rec in list(self.members.items()) if rec[0] == campaign_id]
-        if state.member_action == 0:
-            return []
         cited = Reason(
             "campaign_risk",
             assessment.score,
@@ -229,6 +229,10 @@ class CampaignRegistry:
             + (assessment.reasons[0].detail if assessment.reasons else "linked accounts"),
         )
         member_assessment = Assessment(assessment.score, (cited, *assessment.reasons))
+        # Member commands answer to the campaign's alert (the accounts have none).
+        alert_id = alert_id_for(
+            "campaign", campaign_id, int(state.decision.alert_severity), state.decision.alert_ts
+        )
         commands = []
         for account in targets:
             record = self.members.get(account)
@@ -248,14 +252,9 @@ class CampaignRegistry:
                 event_id=f"campaign:{campaign_id}:{now!r}",
             )
             if decision.command is not None:
-                # The command answers to the campaign's alert (the account has none).
-                alert_id = alert_id_for(
-                    "campaign", campaign_id, int(state.decision.alert_severity),
-                    state.decision.alert_ts,
-                )  # fmt: skip
                 commands.append(replace(decision.command, alert_id=alert_id))
-                action = [member_state.action, member_state.action_until]
-                self.members[account] = [*record[:4], *action, *record[6:]]
+                until = [member_state.action, member_state.action_until]
+                self.members[account] = [*record[:4], *until, *record[6:]]
         return commands
 
     def _live(self, campaign_id: Any) -> bool:

@@ -83,23 +83,30 @@ class Member:
         )  # fmt: skip
 
     def young(self, now: float) -> bool:
-        return self.created_ts > 0 and now - self.created_ts < YOUNG_DAYS * DAY
+        return is_young(self.created_ts, now)
 
     def harvest_like(self) -> bool:
-        return self.reasoning_share >= HARVEST_REASONING or self.cot_mean >= HARVEST_COT
+        return is_harvest_like(self.reasoning_share, self.cot_mean)
+
+
+def is_young(created_ts: float, now: float) -> bool:
+    """Created less than ``YOUNG_DAYS`` before ``now`` (0 = unknown = not young)."""
+    return created_ts > 0 and now - created_ts < YOUNG_DAYS * DAY
+
+
+def is_harvest_like(reasoning_share: float, cot_mean: float) -> bool:
+    return reasoning_share >= HARVEST_REASONING or cot_mean >= HARVEST_COT
 
 
 def link_due(state: AccountState, last_link_ts: float) -> bool:
     """Whether the account should (re)publish its link keys at its latest event."""
     if state.n_events < LINK_MIN_EVENTS:
         return False
-    young = state.created_ts > 0 and state.last_ts - state.created_ts < YOUNG_DAYS * DAY
     requests = max(state.req_24h, 1e-9)
-    harvest_like = (
-        state.reasoning_24h / requests >= HARVEST_REASONING
-        or state.cot_24h / requests >= HARVEST_COT
+    suspicious = is_young(state.created_ts, state.last_ts) or is_harvest_like(
+        state.reasoning_24h / requests, state.cot_24h / requests
     )
-    every = LINK_EVERY_S if young or harvest_like else LINK_EVERY_QUIET_S
+    every = LINK_EVERY_S if suspicious else LINK_EVERY_QUIET_S
     return last_link_ts <= 0 or state.last_ts - last_link_ts >= every
 
 
