@@ -1,24 +1,37 @@
-"""The Faust app: one instance per worker process, configured from the environment."""
+"""The application factory: ``create_app(settings)`` builds one worker's Faust app, its
+topics, tables, agents, broadcast followers and HTTP API, with every collaborator passed in.
+
+Nothing here runs at import time: a REPL, a test or two apps in one process each call the
+factory with their own settings.
+"""
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, Final, cast
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import faust
-import structlog
-from faust import streams as faust_streams
-from faust.streams import Stream
-from faust.types import EventT, StreamT
 
-from streams.settings import Settings, load_settings
+from streams.accounts.agents import AccountAgent
+from streams.api.entities import EntityDescriber
+from streams.api.recent import RecentAlerts
+from streams.api.views import Api, api_blueprint
+from streams.asn.agents import AsnAgent
+from streams.asn.evidence import NetworkRiskView
+from streams.broadcast import follow_compacted
+from streams.campaigns.agents import CampaignAgents
+from streams.campaigns.evidence import CampaignView
+from streams.control.changes import PolicyChanges
+from streams.control.policy import PolicyHolder
+from streams.emit import DecisionSender
+from streams.settings import Settings
+from streams.topics import WorkerTopics, declare_topics
 
-log = structlog.get_logger(__name__)
 
-
-def create_app(settings: Settings) -> faust.App:
-    """A Faust app wired to ``settings`` (aiokafka transport: the confluent driver drops
+def faust_app(settings: Settings) -> faust.App:
+    """A bare Faust app wired to ``settings`` (aiokafka transport: the confluent driver drops
     headers and timestamps and partitions with Python's ``hash()``)."""
     return faust.App(
         settings.app_id,
@@ -45,60 +58,90 @@ def create_app(settings: Settings) -> faust.App:
     )
 
 
-def table_options(settings: Settings) -> dict[str, Any]:
-    """Per-table store options: RocksDB's default block cache is 2 GiB per DB (one DB per
-    partition), which would not fit; 32 MiB each keeps 8 partitions x 2 tables at 512 MiB."""
-    return {"block_cache_size": 32 * 1024 * 1024} if settings.store == "rocksdb://" else {}
+@dataclass(frozen=True, slots=True)
+class Distillguard:
+    """One worker: the Faust app and the collaborators it was built from."""
+
+    settings: Settings
+    app: faust.App
+    topics: WorkerTopics
+    policy: PolicyHolder
+    counters: Counter[str]
+    sender: DecisionSender
+    recent: RecentAlerts
+    network_risk: NetworkRiskView
+    campaign_view: CampaignView
+    accounts: AccountAgent
+    asn: AsnAgent
+    campaigns: CampaignAgents
+    changes: PolicyChanges
 
 
-settings: Final = load_settings()
-app: Final = create_app(settings)
-JSON_SCHEMA: Final[faust.Schema[Any, Any]] = faust.Schema(
-    key_serializer="json", value_serializer="json"
-)
+def create_app(
+    settings: Settings,
+    topics_of: Callable[[faust.App, Settings], WorkerTopics] = declare_topics,
+) -> Distillguard:
+    """Build the worker for ``settings``; run it with ``faust.Worker(result.app)``.
+    ``topics_of`` declares the topics (tests swap output topics for in-memory channels)."""
+    app = faust_app(settings)
+    topics = topics_of(app, settings)
+    policy = PolicyHolder()
+    counters: Counter[str] = Counter()
+    sender = DecisionSender(topics.alerts, topics.throttle, counters)
+    recent = RecentAlerts()
+    sender.on_alert(recent.add)
+    network_risk, campaign_view = NetworkRiskView(), CampaignView()
+    asn = AsnAgent(app, settings, topics, policy, sender)
+    campaigns = CampaignAgents(app, settings, topics, policy, sender)
+    accounts = AccountAgent(
+        app, settings, topics, policy, sender, counters, network_risk, campaign_view, asn, campaigns
+    )
+    changes = PolicyChanges(policy, topics.control, topics.audit, sender)
+    _follow(app, settings, settings.asn_risk_topic, network_risk.apply)
+    _follow(app, settings, settings.campaigns_topic, campaign_view.apply_record)
+    _follow(app, settings, settings.topics.control, policy.apply_record, policy.loaded)
 
+    def ready_checks() -> dict[str, bool]:
+        return {
+            "policy_loaded": policy.loaded.is_set(),
+            "tables_recovered": app.tables.recovery.completed.is_set(),  # type: ignore[attr-defined]
+            "not_rebalancing": not app.rebalancing,
+        }
 
-def json_table(name: str, help: str, store: str | None = None) -> Any:
-    """A changelogged table of JSON values, co-partitioned with the input topic (in the
-    configured store unless ``store`` overrides it)."""
-    return app.Table(
-        name,
-        default=None,
-        partitions=settings.partitions,
-        schema=JSON_SCHEMA,
-        help=help,
-        store=store,
-        options=table_options(settings) if store is None else {},
+    def view_sizes() -> dict[str, int]:
+        return {
+            "networks_with_risk": len(network_risk),
+            "accounts_in_campaigns": len(campaign_view),
+        }
+
+    entities = EntityDescriber(accounts, asn, campaigns, campaign_view, policy, settings.partitions)
+    api = Api(
+        policy, changes, entities, recent, counters, view_sizes, ready_checks, settings.api_token
+    )
+    api_blueprint(api).register(app, url_prefix="")
+    return Distillguard(
+        settings,
+        app,
+        topics,
+        policy,
+        counters,
+        sender,
+        recent,
+        network_risk,
+        campaign_view,
+        accounts,
+        asn,
+        campaigns,
+        changes,
     )
 
 
-def use_partition_of(event: EventT[Any]) -> None:
-    """Make table reads and writes in this task use ``event``'s partition.
-
-    Sets only Faust's per-task context variable that tables read, never the stream's shared
-    ``current_event`` attribute: ``take_events`` pairs each value arriving while a batch is
-    being processed with that attribute, so overwriting it mid-batch recorded the wrong
-    event for the next value (one event silently lost, another processed twice; seen once
-    in CI under load)."""
-    faust_streams._current_event.set(weakref.ref(event))
-
-
-def batches(stream: StreamT[Any]) -> AsyncIterator[Sequence[EventT[Any]]]:
-    """The agents' unit of work: up to DG_BATCH_MAX events, or what came within
-    DG_BATCH_WITHIN_S (one table write per entity per batch, not per event)."""
-    concrete = cast(Stream[Any], stream)  # take_events is on the class, not the protocol
-    return concrete.take_events(settings.batch_max, within=settings.batch_within_s)
-
-
-async def each_internal_event(
-    events: Sequence[EventT[Any]], handle: Callable[[EventT[Any]], Awaitable[None]]
+def _follow(
+    app: faust.App, settings: Settings, topic: str, apply: Any, caught_up: Any = None
 ) -> None:
-    """Handle a batch of an internal topic one event at a time, each with its partition set
-    for table writes. A record that fails is logged and skipped, never fatal: internal
-    records are our own, so a failure is a bug to fix, not input to dead-letter."""
-    for event in events:
-        use_partition_of(event)
-        try:
-            await handle(event)
-        except Exception:
-            log.exception("internal record failed", topic=event.message.topic)
+    """A task on ``app`` that reads the compacted ``topic`` from the beginning, forever."""
+
+    async def follow() -> None:
+        await follow_compacted(topic, settings.kafka.aiokafka_config(), apply, caught_up)
+
+    app.task(follow)

@@ -21,13 +21,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from faust import Worker
 
     from streams.admin import ensure_topics
-    from streams.app import app, settings
+    from streams.app import create_app
 
+    settings = load_settings()
     ensure_topics(settings)
-    import streams.accounts.agents  # registers the agents and tables
-    import streams.accounts.views
-    import streams.control.views  # noqa: F401  (registers the API and the operator page)
-
+    worker_app = create_app(settings)
     log.info(
         "worker starting",
         bootstrap=settings.kafka.bootstrap_servers,
@@ -37,7 +35,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         store=settings.store,
         web=f"http://{settings.web_host}:{settings.web_port}",
     )
-    worker = Worker(app, loglevel=settings.log_level, override_logging=False, quiet=True)
+    worker = Worker(worker_app.app, loglevel=settings.log_level, override_logging=False, quiet=True)
     worker.execute_from_commandline()
     return 0
 
@@ -57,8 +55,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _replay(path: Path, rate: float | None, topic_name: str | None) -> int:
+    from models.backtest import read_jsonl
     from streams.admin import ensure_topics
-    from streams.tools.backtest import read_jsonl
     from streams.tools.kafka_io import fast_producer, print_progress, produce_all
 
     settings = load_settings()
@@ -89,8 +87,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from streams.tools.report import headline, write_report
 
     if args.offline:
+        from models.backtest import read_jsonl, run_backtest
         from models.policy import DEFAULT_POLICY
-        from streams.tools.backtest import read_jsonl, run_backtest
 
         result = run_backtest(read_jsonl(args.events), DEFAULT_POLICY, partitions=args.partitions)
         alerts, commands = result.alerts, result.commands
@@ -146,9 +144,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Re-run the detectors over recorded traffic with the current and a candidate policy."""
+    from models.backtest import compare_policies, read_jsonl
     from models.policy import DEFAULT_POLICY, Policy, PolicyError
     from streams.tools import policy_client
-    from streams.tools.backtest import compare_policies, read_jsonl
     from streams.tools.report import load_labels
 
     try:

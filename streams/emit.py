@@ -3,36 +3,55 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 import structlog
 
 from models.decide import Decision
-from streams.control.recent import recent_alerts
-from streams.topics import alerts_topic, throttle_topic
 
 log = structlog.get_logger(__name__)
 
+AlertListener = Callable[[dict[str, Any]], None]
 
-async def send_decision(decision: Decision) -> None:
-    """Publish what a decision says; the ids inside make retries and replays idempotent."""
-    now = time.time()
-    if decision.alert is not None:
-        alert = decision.alert
-        wire = alert.to_wire(now)
-        await alerts_topic.send(key=alert.key.encode(), value=orjson.dumps(wire))
-        recent_alerts.add(wire)
-        log.info(
-            "alert",
-            entity=alert.key,
-            severity=alert.severity,
-            score=round(alert.score, 3),
-            reason=alert.reasons[0]["detail"] if alert.reasons else None,
-            shadow=alert.shadow,
-        )
-    if decision.command is not None:
-        command = decision.command
-        await throttle_topic.send(
-            key=command.key.encode(), value=orjson.dumps(command.to_wire(now))
-        )
-        log.info("command", entity=command.key, action=command.action, ttl_s=command.ttl_s)
+
+class DecisionSender:
+    """Publishes what a decision says, for every agent; the ids inside make retries and
+    replays idempotent. ``on_alert`` listeners (the API's recent-alert feed) see each alert
+    as sent, so this low-level sender knows nothing about HTTP."""
+
+    def __init__(self, alerts_topic: Any, throttle_topic: Any, counters: Counter[str]) -> None:
+        self._alerts = alerts_topic
+        self._throttle = throttle_topic
+        self._counters = counters
+        self._listeners: list[AlertListener] = []
+
+    def on_alert(self, listener: AlertListener) -> None:
+        self._listeners.append(listener)
+
+    async def send(self, decision: Decision) -> None:
+        now = time.time()
+        if decision.alert is not None:
+            alert = decision.alert
+            wire = alert.to_wire(now)
+            await self._alerts.send(key=alert.key.encode(), value=orjson.dumps(wire))
+            self._counters["alerts"] += 1
+            for listener in self._listeners:
+                listener(wire)
+            log.info(
+                "alert",
+                entity=alert.key,
+                severity=alert.severity,
+                score=round(alert.score, 3),
+                reason=alert.reasons[0]["detail"] if alert.reasons else None,
+                shadow=alert.shadow,
+            )
+        if decision.command is not None:
+            command = decision.command
+            await self._throttle.send(
+                key=command.key.encode(), value=orjson.dumps(command.to_wire(now))
+            )
+            self._counters["commands"] += 1
+            log.info("command", entity=command.key, action=command.action, ttl_s=command.ttl_s)

@@ -16,9 +16,8 @@ import structlog
 
 from models.decide import Decision, release_command
 from models.policy import Policy, PolicyError
-from streams.control import policy_holder
-from streams.emit import send_decision
-from streams.topics import audit_topic, control_topic
+from streams.control.policy import PolicyHolder
+from streams.emit import DecisionSender
 
 log = structlog.get_logger(__name__)
 
@@ -47,53 +46,67 @@ def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-async def change_policy(
-    changes: dict[str, Any], reason: str, actor: str, expected_version: int | None = None
-) -> Policy:
-    """Apply dotted-key ``changes`` (validated) and publish the new policy everywhere."""
-    current = policy_holder.current
-    if not isinstance(changes, dict) or not changes:
-        raise PolicyError("changes must be a non-empty object of dotted keys to values")
-    if not isinstance(reason, str) or not reason.strip():
-        raise PolicyError("reason is required: say why the policy changes")
-    if expected_version is not None and expected_version != current.version:
-        raise PolicyConflict(
-            f"policy is at version {current.version}, the change was made against "
-            f"{expected_version}; re-read it and retry"
-        )
-    new = current.with_changes(changes)
-    now = time.time()
-    record = {
-        "schema": "control.v1",
-        "policy": new.to_dict(),
-        "actor": actor,
-        "reason": reason,
-        "changed_at": now,
-    }
-    await control_topic.send(key=b"policy", value=orjson.dumps(record))
-    audit = {
-        "schema": "audit.v1",
-        "actor": actor,
-        "at": now,
-        "reason": reason,
-        "old_version": current.version,
-        "new_version": new.version,
-        "changes": policy_diff(current, new),
-    }
-    await audit_topic.send(key=b"policy", value=orjson.dumps(audit))
-    log.info("policy changed", **{k: v for k, v in audit.items() if k != "schema"})
-    policy_holder.current = new
-    await _release_newly_allowed(current, new, now)
-    return new
+class PolicyChanges:
+    """Changes the policy of one app: its holder, control and audit topics, and sender."""
 
+    def __init__(
+        self, holder: PolicyHolder, control_topic: Any, audit_topic: Any, sender: DecisionSender
+    ) -> None:
+        self._holder = holder
+        self._control = control_topic
+        self._audit = audit_topic
+        self._sender = sender
 
-async def _release_newly_allowed(old: Policy, new: Policy, now: float) -> None:
-    """A release command for each entity that became allow-listed (the gateway ignores a
-    release for an entity it does not throttle)."""
-    before = {(e.entity_type, e.entity_id) for e in old.allow}
-    for entry in new.allow:
-        if (entry.entity_type, entry.entity_id) in before:
-            continue
-        reason = f"allow-listed {entry.entity_type} {entry.entity_id}: {entry.reason}"
-        command = release_command(entry.entity_type, entry.entity_id, reason, new.version, now)
-        await send_decision(Decision(command=command))
+    async def change(
+        self,
+        changes: dict[str, Any],
+        reason: str,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Policy:
+        """Apply dotted-key ``changes`` (validated) and publish the new policy everywhere."""
+        current = self._holder.current
+        if not isinstance(changes, dict) or not changes:
+            raise PolicyError("changes must be a non-empty object of dotted keys to values")
+        if not isinstance(reason, str) or not reason.strip():
+            raise PolicyError("reason is required: say why the policy changes")
+        if expected_version is not None and expected_version != current.version:
+            raise PolicyConflict(
+                f"policy is at version {current.version}, the change was made against "
+                f"{expected_version}; re-read it and retry"
+            )
+        new = current.with_changes(changes)
+        now = time.time()
+        record = {
+            "schema": "control.v1",
+            "policy": new.to_dict(),
+            "actor": actor,
+            "reason": reason,
+            "changed_at": now,
+        }
+        await self._control.send(key=b"policy", value=orjson.dumps(record))
+        audit = {
+            "schema": "audit.v1",
+            "actor": actor,
+            "at": now,
+            "reason": reason,
+            "old_version": current.version,
+            "new_version": new.version,
+            "changes": policy_diff(current, new),
+        }
+        await self._audit.send(key=b"policy", value=orjson.dumps(audit))
+        log.info("policy changed", **{k: v for k, v in audit.items() if k != "schema"})
+        self._holder.current = new
+        await self._release_newly_allowed(current, new, now)
+        return new
+
+    async def _release_newly_allowed(self, old: Policy, new: Policy, now: float) -> None:
+        """A release command for each entity that became allow-listed (the gateway ignores a
+        release for an entity it does not throttle)."""
+        before = {(e.entity_type, e.entity_id) for e in old.allow}
+        for entry in new.allow:
+            if (entry.entity_type, entry.entity_id) in before:
+                continue
+            reason = f"allow-listed {entry.entity_type} {entry.entity_id}: {entry.reason}"
+            command = release_command(entry.entity_type, entry.entity_id, reason, new.version, now)
+            await self._sender.send(Decision(command=command))

@@ -19,6 +19,8 @@ import orjson
 import pytest
 import yaml
 
+from models.policy import DEFAULT_POLICY, Policy
+from streams.control.changes import policy_diff
 from tests.integration.harness import (
     REPO,
     Names,
@@ -95,6 +97,16 @@ def rig(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     rig.worker.stop()
 
 
+@pytest.fixture(autouse=True)
+def fresh_policy(rig: Rig) -> None:
+    """Every test starts from the default policy, whatever ran before it (one worker is
+    shared for speed; its policy is the only state the tests change)."""
+    current = Policy.from_dict(rig.api.call("GET", "/policy")[1])
+    changes = {key: values["new"] for key, values in policy_diff(current, DEFAULT_POLICY).items()}
+    if changes:
+        rig.api.patch(changes, "test set-up: back to the default policy")
+
+
 def test_writes_without_the_token_are_refused(rig: Rig) -> None:
     before = rig.api.call("GET", "/policy")[1]
     for token in (None, "wrong-token-wrong-token"):
@@ -148,14 +160,11 @@ def test_a_threshold_change_changes_decisions_within_seconds(rig: Rig) -> None:
 def test_shadow_mode_alerts_but_sends_no_commands(rig: Rig) -> None:
     account = "harvester-shadow"
     rig.api.patch({"shadow": True}, "count mode")
-    try:
-        rig.send(burst(account, start_s=3600, duration_s=1200, per_min=30, seed=21))
-        alerts = rig.read("alerts", lambda r: any(a["entity_id"] == account for a in r), 30)
-        mine = [a for a in alerts if a["entity_id"] == account]
-        assert mine and all(a["shadow"] for a in mine)
-        assert rig.commands_for(account, 3) == []
-    finally:
-        rig.api.patch({"shadow": False}, "enforce again")
+    rig.send(burst(account, start_s=3600, duration_s=1200, per_min=30, seed=21))
+    alerts = rig.read("alerts", lambda r: any(a["entity_id"] == account for a in r), 30)
+    mine = [a for a in alerts if a["entity_id"] == account]
+    assert mine and all(a["shadow"] for a in mine)
+    assert rig.commands_for(account, 3) == []
 
 
 def test_allow_listing_a_throttled_account_releases_it(rig: Rig) -> None:
@@ -185,8 +194,10 @@ def test_a_restarted_worker_keeps_the_policy(rig: Rig) -> None:
     assert rig.api.call("GET", "/policy")[1] == policy
 
 
-def wait_for_alerted_account(rig: Rig) -> str:
-    """An account this worker has alerted on (its recent-alert memory is per process)."""
+def wait_for_alerted_account(rig: Rig, account: str) -> str:
+    """An account this worker has alerted on (its recent-alert memory is per process), after
+    a burst of ``account``'s own so that the test does not rely on an earlier one."""
+    rig.send(burst(account, start_s=3600, duration_s=1200, per_min=30, seed=len(account)))
     deadline = time.monotonic() + 30
     while True:
         alerts = rig.api.call("GET", "/alerts/recent?limit=5&entity_type=account")[1]["alerts"]
@@ -209,7 +220,7 @@ def test_the_running_server_matches_the_openapi_document(rig: Rig) -> None:
         jsonschema.validate(doc, schema)
 
     rig.send(burst("harvester-api", start_s=3600, duration_s=1200, per_min=30, seed=51))
-    some = wait_for_alerted_account(rig)
+    some = wait_for_alerted_account(rig, "harvester-openapi")
     paths = [
         "/health", "/ready", "/policy", "/entities?type=account&limit=3",
         "/alerts/recent?limit=5&entity_type=account", f"/entities/account/{some}",
@@ -230,6 +241,7 @@ def test_operator_page_in_headless_chromium(rig: Rig) -> None:
 
     assert shutil.which("chromium"), "chromium is not installed (apt-get install chromium)"
 
+    wait_for_alerted_account(rig, "harvester-page")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=shutil.which("chromium"),
@@ -275,6 +287,7 @@ def cli(rig: Rig, *args: str, timeout: float = 30) -> subprocess.CompletedProces
 
 
 def test_the_cli_changes_the_policy_and_tails_alerts(rig: Rig) -> None:
+    wait_for_alerted_account(rig, "harvester-cli")  # an alert for the tail to find
     done = cli(rig, "policy", "set", "account.limit_rpm=8", "--reason", "from the CLI")
     assert done.returncode == 0, done.stderr
     assert rig.api.call("GET", "/policy")[1]["account"]["limit_rpm"] == 8

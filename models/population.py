@@ -1,9 +1,8 @@
-"""Population models, one per input partition, snapshotted to a changelogged table.
+"""Population models, one per input partition, and their versioned snapshots.
 
 A population model is shared by every account of a partition, so it lives in process and is
-written out every few seconds (not per event). Keyed by partition, it moves with the
-partition on a rebalance: the new owner resumes from the last snapshot, so a restart or a
-move loses at most one snapshot interval of population learning.
+snapshotted every few seconds (not per event). Keyed by partition, it moves with the
+partition on a rebalance: the new owner resumes from the last snapshot.
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ def decode_snapshot(doc: Any) -> PopulationTail | None:
 
 
 class PopulationModels:
-    """In-process models by partition, loaded lazily from the snapshot table."""
+    """In-process models by partition, loaded lazily from a mapping of snapshots."""
 
     def __init__(self, snapshots: Mapping[str, Any], factory: Callable[[], PopulationTail]) -> None:
         self._snapshots = snapshots
@@ -72,35 +71,3 @@ class PopulationModels:
         for partition in set(self._models) - partitions:
             del self._models[partition]
             self._snapshotted_at.pop(partition, None)
-
-
-def partitioned_population(
-    name: str, factory: Callable[[], PopulationTail], source_topic: str
-) -> PopulationModels:
-    """Population models for the partitions of ``source_topic``, with their snapshot table,
-    a periodic snapshot timer and rebalance handling, registered on the Faust app."""
-    from faust.types import TP
-
-    from streams.app import app, json_table, settings
-
-    # Always the memory store: snapshots are written to the changelog only (from a timer,
-    # outside any stream event), and a memory table is rebuilt from the whole compacted
-    # changelog at every start, where RocksDB would resume past the snapshots it never saw.
-    table = json_table(
-        name, f"Population-model snapshots of {source_topic} by partition.", store="memory://"
-    )
-    models = PopulationModels(table, factory)
-
-    @app.timer(interval=settings.snapshot_every_s)
-    async def snapshot() -> None:
-        """Write changed models to their partition's changelog (not per event). Only the
-        changelog: it is what a restarted or new owner recovers from, and an explicit
-        partition needs no stream event (the live model stays in process)."""
-        for partition, doc in models.changed_snapshots():
-            table.send_changelog(partition, str(partition), doc)
-
-    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode types receivers loosely
-    async def keep_assigned(sender: Any, assigned: set[TP], **_: Any) -> None:
-        models.keep_only({tp.partition for tp in assigned if tp.topic == source_topic})
-
-    return models

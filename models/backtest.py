@@ -17,6 +17,7 @@ from typing import Any
 
 from models import asn as asn_model
 from models.account import AccountState
+from models.activity import ActivityBatch
 from models.campaigns import CampaignBoard, CampaignRegistry, campaign_records
 from models.decide import Alert, Command, Decision
 from models.detectors import PopulationTail
@@ -30,7 +31,6 @@ from models.pipeline import (
 from models.policy import Policy
 from models.request import Invalid, Request, parse_request
 from models.scoring import NetworkEvidence
-from streams.accounts.activity import ActivityBatch
 
 
 @dataclass

@@ -65,6 +65,3 @@ class RecentAlerts:
 
     def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self._subscribers.discard(queue)
-
-
-recent_alerts = RecentAlerts()

@@ -1,0 +1,1 @@
+"""The HTTP API and the operator page: policy, entities, alerts, health, stats."""

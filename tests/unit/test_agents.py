@@ -1,0 +1,159 @@
+"""The agents' glue in process: Faust's ``agent.test_context()`` feeds the account agent of
+an app built by ``create_app``; output topics are recording stand-ins, tables are in memory.
+(The same agents run on the real broker in tests/integration.)"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import faust
+import orjson
+import pytest
+
+from models.account import AccountState
+from models.policy import DEFAULT_POLICY
+from streams.app import Distillguard, create_app
+from streams.settings import Settings
+from streams.topics import WorkerTopics, declare_topics
+from tests.traffic import T0
+
+
+@dataclasses.dataclass
+class RecordingTopic:
+    """Stands in for an output topic: keeps what was sent, in order."""
+
+    sent: list[tuple[bytes | None, Any]] = dataclasses.field(default_factory=list)
+
+    async def send(self, key: bytes | None, value: Any, partition: int | None = None) -> None:
+        self.sent.append((key, value))
+
+    def values(self) -> list[Any]:
+        return [orjson.loads(v) for _, v in self.sent]
+
+
+def recording_topics(app: faust.App, settings: Settings) -> WorkerTopics:
+    real = declare_topics(app, settings)
+    outputs = ("alerts", "throttle", "deadletter", "asn_activity", "links")
+    return dataclasses.replace(real, **{name: RecordingTopic() for name in outputs})
+
+
+def event(account: str, ts: float, **fields: Any) -> dict[str, Any]:
+    return {
+        "event_id": f"{account}-{ts}",
+        "ts": ts,
+        "account_id": account,
+        "asn": 64501,
+        "input_tokens": 100,
+        "output_tokens": 500,
+        **fields,
+    }
+
+
+async def run_batch(dg: Distillguard, values: list[bytes]) -> None:
+    """Put ``values`` as one batch through the account agent and wait until it is handled
+    (the account table written for the last valid account, or every value accounted for)."""
+    async with dg.accounts.agent.test_context() as agent:
+        for value in values:
+            await agent.put(value, key=b"k", partition=0, wait=False)
+        await wait_for(lambda: dg.counters["processed"] + dg.counters["deadletter"] >= len(values))
+        # The batch's table writes and per-batch messages follow the last event's handling.
+        await wait_for(lambda: bool(topic(dg, "asn_activity").sent) or not dg.counters["processed"])
+
+
+def topic(dg: Distillguard, name: str) -> RecordingTopic:
+    recorder = getattr(dg.topics, name)
+    assert isinstance(recorder, RecordingTopic)
+    return recorder
+
+
+async def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def dg() -> Distillguard:
+    # One batch per test: the whole input fits in batch_max and arrives within the window.
+    return create_app(Settings(batch_max=50, batch_within_s=0.3), recording_topics)
+
+
+def test_a_batch_writes_each_account_once_with_all_its_events(dg: Distillguard) -> None:
+    values = [orjson.dumps(event("acct-a", T0 + i)) for i in range(5)]
+    values.append(orjson.dumps(event("acct-b", T0 + 10)))
+    asyncio.run(run_batch(dg, values))
+
+    assert dg.counters["processed"] == 6
+    a = AccountState.decode(dg.accounts.table.get("acct-a"))
+    b = AccountState.decode(dg.accounts.table.get("acct-b"))
+    assert (a.n_events, a.first_ts, a.last_ts) == (5, T0, T0 + 4)
+    assert b.n_events == 1
+    # Network activity leaves once per ASN per batch, summed per account.
+    [(key, rows)] = [(k, orjson.loads(v)) for k, v in topic(dg, "asn_activity").sent]
+    assert key == b"64501"
+    assert sorted((row[0], row[2]) for row in rows) == [("acct-a", 5), ("acct-b", 1)]
+
+
+def test_bad_messages_are_dead_lettered_with_reason_and_source(dg: Distillguard) -> None:
+    values = [b"not json", orjson.dumps({"ts": T0}), orjson.dumps(event("acct-ok", T0))]
+    asyncio.run(run_batch(dg, values))
+
+    letters = topic(dg, "deadletter").values()
+    assert [d["error_code"] for d in letters] == ["not_json", "missing_field"]
+    assert all(d["reason"] and d["source"]["topic"] == dg.settings.topics.requests for d in letters)
+    assert [d["source"]["offset"] for d in letters] == [0, 1]
+    assert dg.counters["deadletter"] == 2
+    assert dg.counters["processed"] == 1  # the good event after them is not lost
+    assert dg.accounts.table.get("acct-ok") is not None
+
+
+def test_a_detector_failure_costs_one_event_not_the_worker(
+    dg: Distillguard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streams.accounts.agents as agents
+
+    real = agents.process_request
+
+    def fail_on_one(state: AccountState, req: Any, *args: Any) -> Any:
+        if req.account_id == "acct-bug":
+            raise ZeroDivisionError("detector bug")
+        return real(state, req, *args)
+
+    monkeypatch.setattr(agents, "process_request", fail_on_one)
+    values = [orjson.dumps(event("acct-bug", T0)), orjson.dumps(event("acct-fine", T0 + 1))]
+    asyncio.run(run_batch(dg, values))
+
+    [letter] = topic(dg, "deadletter").values()
+    assert letter["error_code"] == "internal"
+    assert "detector bug" in letter["reason"]
+    assert AccountState.decode(dg.accounts.table.get("acct-fine")).n_events == 1
+
+
+def test_decisions_reach_the_alert_and_command_topics_and_the_feed(dg: Distillguard) -> None:
+    deny = [{"entity_type": "account", "entity_id": "acct-bad", "reason": "chargeback fraud"}]
+    dg.policy.current = DEFAULT_POLICY.with_changes({"deny": deny})
+    values = [orjson.dumps(event("acct-bad", T0)), orjson.dumps(event("acct-good", T0))]
+    asyncio.run(run_batch(dg, values))
+
+    [alert] = topic(dg, "alerts").values()
+    [command] = topic(dg, "throttle").values()
+    assert (alert["entity_id"], alert["severity"]) == ("acct-bad", "critical")
+    assert (command["entity_id"], command["action"]) == ("acct-bad", "block")
+    assert command["policy_version"] == dg.policy.current.version
+    assert dg.recent.latest(10) == [alert]  # the API's feed listens to the sender
+    assert (dg.counters["alerts"], dg.counters["commands"]) == (1, 1)
+
+
+def test_two_apps_in_one_process_keep_their_own_state() -> None:
+    first = create_app(Settings(app_id="first"), recording_topics)
+    second = create_app(Settings(app_id="second"), recording_topics)
+    first.policy.current = DEFAULT_POLICY.with_changes({"shadow": True})
+    assert second.policy.current.shadow is False
+    assert first.accounts.table is not second.accounts.table
+    assert first.app.conf.id == "first"
+    assert second.app.conf.id == "second"
