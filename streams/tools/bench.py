@@ -75,7 +75,7 @@ class Bench:
             self.kafka.stop()
 
     def scenario(self) -> Path:
-        from streams.tools.simulate import ScenarioConfig, simulate, write_scenario
+        from models.simulator import ScenarioConfig, simulate, write_scenario
 
         print(f"==> simulating {self.args.days:g} days at scale {self.args.scale:g}", flush=True)
         config = ScenarioConfig(seed=7, days=self.args.days, scale=self.args.scale)

@@ -21,9 +21,10 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer
 
+from models.simulator import CAMPAIGNS
 from streams.settings import load_settings
 from streams.tools.local_kafka import REPO, LocalKafka, run_environment
-from streams.tools.simulate import CAMPAIGNS, campaign_list
+from streams.tools.simulate import campaign_list
 from streams.tools.worker_process import WorkerProcess
 
 
@@ -80,7 +81,7 @@ class Demo:
         return self.report(events, labels)
 
     def simulate(self) -> tuple[Path, Path]:
-        from streams.tools.simulate import ScenarioConfig, simulate, write_scenario
+        from models.simulator import ScenarioConfig, simulate, write_scenario
 
         days, scale = self.args.days, self.args.scale
         self.say(f"simulating {days:g} days of traffic (scale {scale:g}, seed {self.args.seed})")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from streams.tools.simulate import PopulationParams, ScenarioConfig, simulate
+from models.simulator import PopulationParams, ScenarioConfig, simulate
 from tests.integration.harness import run_through_worker
 
 # Benign traffic around the two populations under test, kept small for a quick test.

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from streams.tools.simulate import ScenarioConfig, simulate
+from models.simulator import ScenarioConfig, simulate
 from tests.integration.harness import run_through_worker
 
 LOUD_CAMPAIGNS = {"bulk_harvest", "reasoning_extraction"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from itertools import pairwise
 from typing import Any
@@ -13,20 +15,21 @@ import orjson
 import pytest
 
 from models.request import Request, parse_request
-from streams.tools.simulate import (
+from models.simulator import (
     BENIGN,
     CAMPAIGNS,
     PopulationParams,
     Scenario,
     ScenarioConfig,
-    add_arguments,
-    run,
+    parse_campaigns,
     simulate,
+    summary,
     write_scenario,
 )
+from models.units import DAY
+from streams.tools.simulate import add_arguments, run
 
 SMALL = ScenarioConfig(seed=7, days=1.0, scale=0.05)
-DAY = 86_400.0
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 
 
@@ -205,3 +208,32 @@ def test_cli_writes_files_and_prints_a_summary(tmp_path: Any, capsys: Any) -> No
     assert (tmp_path / "events.jsonl").stat().st_size > 0
     with pytest.raises(SystemExit):
         parser.parse_args(["--out", str(tmp_path), "--campaigns", "hydra,nope"])
+
+
+def test_campaign_names_parse_without_argparse() -> None:
+    assert parse_campaigns(" hydra, bulk_harvest ") == ("hydra", "bulk_harvest")
+    assert parse_campaigns("none") == parse_campaigns("") == ()
+    with pytest.raises(ValueError, match=r"unknown campaign.*nope; choose from bulk_harvest"):
+        parse_campaigns("hydra,nope")
+
+
+def test_summary_counts_accounts_and_events(scenario: Scenario) -> None:
+    lines = summary(scenario).splitlines()
+    assert lines[0].split() == ["group", "kind", "/", "campaign", "accounts", "active", "events"]
+    rows = {line.split()[1]: line.split() for line in lines[1:-2]}
+    assert set(rows) == {*BENIGN, *CAMPAIGNS}
+    assert rows["chat"][2] == "75"
+    assert lines[-2].split()[-1] == f"{len(scenario.events):,}"
+    assert lines[-1].startswith("event time: 2026-09-01T")
+
+
+def test_the_library_needs_no_cli_or_wiring() -> None:
+    """models.simulator is importable without argparse, Kafka or the streams package."""
+    code = (
+        "import sys, models.simulator; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} "
+        "& {'argparse', 'streams', 'faust', 'confluent_kafka', 'matplotlib'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
