@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 
+from models.evaluation import attach_trigger_times
 from streams.settings import KafkaSettings, Settings
-from streams.tools.evaluate import attach_trigger_times
 
 
 def fast_producer(kafka: KafkaSettings) -> Producer:

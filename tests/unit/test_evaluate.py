@@ -1,12 +1,17 @@
-"""The evaluation arithmetic on a hand-made case with known answers."""
+"""The evaluation arithmetic on a hand-made case with known answers, and the report folder."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
-from streams.tools.evaluate import evaluate, index_events, render_markdown
+from models.evaluation import attach_trigger_times, evaluate, index_events, render_markdown
+from streams.tools import plots
+from streams.tools.report import headline, write_report
 
 LABELS = {
     "scenario": {"start_ts": 0.0},
@@ -71,8 +76,6 @@ def test_metrics_have_the_expected_values(tmp_path: Path) -> None:
 
 
 def test_commands_get_their_trigger_request_timestamp() -> None:
-    from streams.tools.evaluate import attach_trigger_times
-
     commands = [{"trigger_event_id": "e1"}, {"trigger_event_id": "e2"}, {"trigger_event_id": "e1"}]
     attach_trigger_times(
         commands, [{"event_id": "e1", "_kafka_ts_ms": 5}, {"event_id": "x", "_kafka_ts_ms": 9}]
@@ -98,3 +101,46 @@ def test_campaign_rows_attribute_campaign_entities_and_traffic_after_detection(
     # After t=180: a1 served 200 (throttled at 300), a2 served 250 (never throttled).
     assert bulk.served_after_detection == 2 and bulk.events == 6
     assert "| bulk_harvest | 1 | 0.0 h | 0.1 h | 50.0% | 33.3% |" in render_markdown(report)
+
+
+def write_labelled_case(tmp_path: Path) -> tuple[Path, Path]:
+    labels = tmp_path / "labels.json"
+    labels.write_bytes(orjson.dumps(LABELS))
+    return labels, write_events(tmp_path / "events.jsonl")
+
+
+def test_report_folder_has_summary_and_linked_plots(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    labels, events = write_labelled_case(tmp_path)
+    out = tmp_path / "report"
+    report = write_report(out, labels, events, [], [command("a1", 300.0)], "case")
+    text = (out / "summary.md").read_text()
+    assert text == render_markdown(report, "case") + (
+        "\n![timeline](timeline.png)\n![scores](scores.png)\n![latency](latency.png)\n"
+    )
+    assert all((out / f"{name}.png").stat().st_size > 0 for name in ("timeline", "scores"))
+    assert "1/2 attack accounts" in headline(report)
+
+
+def test_report_without_matplotlib_says_so_and_skips_plots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(plots, "available", lambda: False)
+    labels, events = write_labelled_case(tmp_path)
+    out = tmp_path / "report"
+    report = write_report(out, labels, events, [], [command("a1", 300.0)], "case")
+    text = (out / "summary.md").read_text()
+    assert text.startswith(render_markdown(report, "case"))
+    assert "matplotlib is not installed" in text and "distillguard[plots]" in text
+    assert not list(out.glob("*.png"))
+    assert "matplotlib is not installed" in capsys.readouterr().err
+
+
+def test_the_arithmetic_needs_no_plotting_library() -> None:
+    code = (
+        "import sys, models.evaluation; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'streams'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

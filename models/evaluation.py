@@ -1,8 +1,10 @@
-"""Detection quality from alerts, commands and ground-truth labels: numbers and pictures.
+"""Detection quality from alerts, commands and ground-truth labels: the numbers and the text.
 
 Inputs are the simulator's ``labels.json`` and ``events.jsonl`` plus the alerts and commands
 (dumped from Kafka or produced by an offline backtest). Everything is measured at account
-level in event time; wall-clock latency comes from Kafka timestamps when they are present.
+level in event time, because that is what the labels describe; wall-clock latency comes from
+Kafka timestamps when they are present. Plots live in ``streams/tools/plots.py`` so that this
+module needs no plotting library.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ from typing import Any
 
 import orjson
 
+from models.units import HOUR
+
 ENFORCING = ("throttle", "block")
 
 
 @dataclass
 class AccountTraffic:
+    """What the events file says about one account, as much as the metrics need."""
+
     first_ts: float
     ts: list[float] = field(default_factory=list)  # kept for attack accounts only
 
@@ -60,6 +66,8 @@ class GroupRow:
 
 @dataclass
 class Report:
+    """Everything ``render_markdown`` and the plots show, computed once."""
+
     rows: list[GroupRow]
     precision: float
     recall: float
@@ -227,7 +235,7 @@ def _accounts_of(alert: dict[str, Any]) -> list[str]:
 def _hours(seconds: list[float]) -> str:
     if not seconds:
         return "-"
-    return f"{statistics.median(seconds) / 3600:.1f} h"
+    return f"{statistics.median(seconds) / HOUR:.1f} h"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -237,6 +245,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def render_markdown(report: Report, title: str = "distillguard evaluation") -> str:
+    """The report as Markdown: headline metrics, one row per group, one per campaign."""
     lines = [
         f"# {title}",
         "",
@@ -293,53 +302,4 @@ def _campaign_table(report: Report) -> list[str]:
 
 
 def _since(start: float | None, ts: float | None) -> str:
-    return "-" if start is None or ts is None else f"{(ts - start) / 3600:.1f} h"
-
-
-def write_plots(report: Report, out_dir: Path, start_ts: float | None = None) -> list[Path]:
-    """Detection timeline, score distributions and (if measured) the latency histogram."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    written = []
-    fig, ax = plt.subplots(figsize=(9, 4))
-    origin = start_ts or min((t for ts in report.throttle_times.values() for t in ts), default=0.0)
-    for name, times in sorted(report.throttle_times.items()):
-        hours = sorted((t - origin) / 3600 for t in times)
-        ax.step(hours, range(1, len(hours) + 1), where="post", label=name)
-    ax.set_xlabel("event time since scenario start (h)")
-    ax.set_ylabel("member accounts throttled")
-    ax.set_title("Detection timeline per campaign")
-    if report.throttle_times:
-        ax.legend(fontsize=8)
-    written.append(_save(fig, out_dir / "timeline.png"))
-
-    fig, ax = plt.subplots(figsize=(9, 4))
-    bins = [i / 40 for i in range(41)]
-    ax.hist(report.scores_benign, bins=bins, alpha=0.6, label="benign accounts", log=True)
-    ax.hist(report.scores_attack, bins=bins, alpha=0.6, label="attack accounts", log=True)
-    ax.set_xlabel("highest alert score per account (0 = never alerted)")
-    ax.set_ylabel("accounts (log)")
-    ax.set_title("Score distributions: benign vs attack")
-    ax.legend()
-    written.append(_save(fig, out_dir / "scores.png"))
-
-    if report.latency_ms:
-        fig, ax = plt.subplots(figsize=(9, 4))
-        ax.hist(report.latency_ms, bins=50)
-        ax.set_xlabel("request in Kafka -> command in Kafka (ms)")
-        ax.set_ylabel("commands")
-        ax.set_title("End-to-end latency")
-        written.append(_save(fig, out_dir / "latency.png"))
-    return written
-
-
-def _save(fig: Any, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return path
+    return "-" if start is None or ts is None else f"{(ts - start) / HOUR:.1f} h"
