@@ -1,22 +1,34 @@
 """Environment -> typed, validated settings (Kafka security included; secrets stay secret).
 
 One place reads the environment, so the worker, the CLI tools and the tests agree on topic
-names and connection details. Every variable is documented in the README's configuration
-table and validated at start-up with a message naming the variable.
+names and connection details. Each setting is declared once, by ``setting()``: variable, type
+(``Literal`` for closed choices), default, bounds, secrecy, description. ``load_settings`` walks
+the declarations; the dataclasses validate on construction, so settings built in code obey the
+same rules, and every message names the variable (``DG_PARTITIONS must be >= 1, got 0``).
+A unit test keeps the README's configuration table in step; ``describe()`` hides secrets.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import types
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 DEFAULT_BOOTSTRAP: Final = "127.0.0.1:19092"
-SECURITY_PROTOCOLS: Final = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS: Final = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+StoreUrl = Literal["memory://", "rocksdb://"]
+LogFormat = Literal["json", "console"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+_SPEC: Final = "distillguard.setting"
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
@@ -42,15 +54,177 @@ class Secret(str):
 
 
 @dataclass(frozen=True, slots=True)
+class Spec:
+    """How one setting is read and checked: the declaration behind a field."""
+
+    env: str
+    help: str
+    secret: bool = False
+    low: float | None = None
+    high: float | None = None
+    min_length: int | None = None
+    # A problem phrase for a bad value ("is not a readable file"), or None when it is fine.
+    check: Callable[[Any], str | None] | None = None
+    # Consulted when the variable is unset, before the declared default (load_settings only).
+    fallback: Callable[[], str | None] | None = None
+    # Strip surrounding whitespace (not for passwords); a blank value is always unset.
+    strip: bool = True
+
+
+def setting(env: str, default: T, help: str, **rules: Any) -> T:
+    """A dataclass field read from ``env``; ``rules`` are the other ``Spec`` fields. Secret
+    fields are left out of the repr."""
+    spec = Spec(env, help, **rules)
+    made: T = field(default=default, repr=not spec.secret, metadata={_SPEC: spec})
+    return made
+
+
+def _readable_file(value: Any) -> str | None:
+    return None if Path(value).is_file() else "is not a readable file"
+
+
+def _http_url(value: Any) -> str | None:
+    return None if str(value).startswith(("http://", "https://")) else "is not an http(s) URL"
+
+
+def _local_bootstrap() -> str | None:
+    """The address deploy/kafka/kafka.sh wrote when it started the local broker."""
+    path = Path(__file__).resolve().parent.parent / ".local" / "kafka" / "bootstrap"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """One setting as the loader, the validation and the documentation see it."""
+
+    name: str  # the field
+    spec: Spec
+    kind: Any  # int, float, str, Path, Secret, or a Literal[...] type
+    choices: tuple[str, ...]  # a Literal's values, else ()
+    default: Any
+
+
+_DECLARED: dict[type, tuple[Declared, ...]] = {}
+
+
+def _declared(cls: type) -> tuple[Declared, ...]:
+    """The settings fields of a settings dataclass (nested dataclass fields excluded)."""
+    if cls not in _DECLARED:
+        hints = get_type_hints(cls)
+        found = []
+        for f in (f for f in fields(cls) if _SPEC in f.metadata):
+            kind = hints[f.name]
+            if get_origin(kind) in (Union, types.UnionType):  # X | None
+                kind = next(arg for arg in get_args(kind) if arg is not type(None))
+            choices = get_args(kind) if get_origin(kind) is Literal else ()
+            found.append(Declared(f.name, f.metadata[_SPEC], kind, choices, f.default))
+        _DECLARED[cls] = tuple(found)
+    return _DECLARED[cls]
+
+
+def _nested(cls: type) -> list[tuple[str, type]]:
+    """The fields of a settings dataclass that are settings dataclasses themselves."""
+    hints = get_type_hints(cls)
+    return [(f.name, hints[f.name]) for f in fields(cls) if is_dataclass(hints[f.name])]
+
+
+def _validate(obj: Any) -> None:
+    """Bounds, choices, lengths and checks of every declared field (run on construction)."""
+    for d in _declared(type(obj)):
+        value, spec = getattr(obj, d.name), d.spec
+        if value is None:
+            continue
+        if d.choices and value not in d.choices:
+            raise SettingsError(f"{spec.env} must be one of {', '.join(d.choices)}, got {value!r}")
+        if d.kind in (int, float):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise SettingsError(f"{spec.env} must be a finite number, got {value}")
+            if spec.low is not None and value < spec.low:
+                raise SettingsError(f"{spec.env} must be >= {spec.low:g}, got {value}")
+            if spec.high is not None and value > spec.high:
+                raise SettingsError(f"{spec.env} must be <= {spec.high:g}, got {value}")
+        if spec.min_length is not None and len(value) < spec.min_length:
+            raise SettingsError(f"{spec.env} must be at least {spec.min_length} characters")
+        if spec.check is not None and (problem := spec.check(value)) is not None:
+            shown = "***" if spec.secret else repr(str(value))
+            raise SettingsError(f"{spec.env}={shown} {problem}")
+
+
+def _parse(d: Declared, raw: str) -> Any:
+    """One variable's text -> the field's type (validation happens on construction)."""
+    if d.choices:  # case-insensitive; an unknown value is reported by _validate
+        return next((c for c in d.choices if c.lower() == raw.lower()), raw)
+    if d.kind in (int, float):
+        try:
+            return d.kind(raw)
+        except ValueError:
+            raise SettingsError(f"{d.spec.env} must be a {d.kind.__name__}, got {raw!r}") from None
+    if d.kind in (str, Path, Secret):
+        return d.kind(raw)
+    raise TypeError(f"{d.spec.env}: no parser for {d.kind!r}")  # a declaration mistake
+
+
+def _from_env(cls: type[T], env: Mapping[str, str]) -> T:
+    values: dict[str, Any] = {name: _from_env(kind, env) for name, kind in _nested(cls)}
+    for d in _declared(cls):
+        raw = env.get(d.spec.env, "")
+        if not raw.strip():  # empty or blank: unset
+            raw = (d.spec.fallback() or "") if d.spec.fallback is not None else ""
+        if raw.strip():
+            values[d.name] = _parse(d, raw.strip() if d.spec.strip else raw)
+    return cls(**values)
+
+
+def _walk(obj: Any) -> Iterator[tuple[Declared, Any]]:
+    """Every declared setting under ``obj`` with its value, nested settings first."""
+    for name, _ in _nested(type(obj)):
+        yield from _walk(getattr(obj, name))
+    for d in _declared(type(obj)):
+        yield d, getattr(obj, d.name)
+
+
+@dataclass(frozen=True, slots=True)
 class KafkaSettings:
-    bootstrap_servers: str = DEFAULT_BOOTSTRAP
-    security_protocol: str = "PLAINTEXT"
-    sasl_mechanism: str = "PLAIN"
-    sasl_username: str | None = None
-    sasl_password: Secret | None = field(default=None, repr=False)
-    ssl_cafile: str | None = None
-    ssl_certfile: str | None = None
-    ssl_keyfile: str | None = None
+    bootstrap_servers: str = setting(
+        "KAFKA_BOOTSTRAP_SERVERS",
+        DEFAULT_BOOTSTRAP,
+        "Kafka bootstrap servers (host:port,...); when set, nothing starts a local broker",
+        fallback=_local_bootstrap,
+    )
+    security_protocol: SecurityProtocol = setting(
+        "KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", "how clients talk to the brokers"
+    )
+    sasl_mechanism: SaslMechanism = setting("KAFKA_SASL_MECHANISM", "PLAIN", "SASL mechanism")
+    sasl_username: str | None = setting("KAFKA_SASL_USERNAME", None, "SASL user name")
+    sasl_password: Secret | None = setting(
+        "KAFKA_SASL_PASSWORD",
+        None,
+        "SASL password (never logged or printed)",
+        secret=True,
+        strip=False,
+    )
+    ssl_cafile: str | None = setting(
+        "KAFKA_SSL_CAFILE", None, "CA bundle to trust (default: system CAs)", check=_readable_file
+    )
+    ssl_certfile: str | None = setting(
+        "KAFKA_SSL_CERTFILE", None, "client certificate (mutual TLS)", check=_readable_file
+    )
+    ssl_keyfile: str | None = setting(
+        "KAFKA_SSL_KEYFILE", None, "client certificate's key (mutual TLS)", check=_readable_file
+    )
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        if self.security_protocol.startswith("SASL") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise SettingsError(
+                f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_SASL_USERNAME "
+                "and KAFKA_SASL_PASSWORD"
+            )
 
     def confluent_config(self) -> dict[str, Any]:
         """librdkafka properties for confluent-kafka clients (admin, tools)."""
@@ -78,10 +252,7 @@ class KafkaSettings:
             "bootstrap_servers": self.bootstrap_servers,
             "security_protocol": self.security_protocol,
         }
-        if self.security_protocol.endswith("SSL"):
-            context = ssl.create_default_context(cafile=self.ssl_cafile)
-            if self.ssl_certfile:
-                context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        if (context := self._ssl_context()) is not None:
             conf["ssl_context"] = context
         if self.security_protocol.startswith("SASL"):
             conf["sasl_mechanism"] = self.sasl_mechanism
@@ -91,6 +262,14 @@ class KafkaSettings:
             )
         return conf
 
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if not self.security_protocol.endswith("SSL"):
+            return None
+        context = ssl.create_default_context(cafile=self.ssl_cafile)
+        if self.ssl_certfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
+
     def faust_broker_url(self) -> str:
         return ";".join(f"kafka://{host}" for host in self.bootstrap_servers.split(","))
 
@@ -98,22 +277,12 @@ class KafkaSettings:
         """Faust credentials object, or None for PLAINTEXT."""
         import faust
 
-        context = None
-        if self.security_protocol.endswith("SSL"):
-            context = ssl.create_default_context(cafile=self.ssl_cafile)
-            if self.ssl_certfile:
-                context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        context = self._ssl_context()
         if self.security_protocol.startswith("SASL"):
             password = self.sasl_password.reveal() if self.sasl_password else ""
-            if self.sasl_mechanism == "PLAIN":
-                return faust.SASLCredentials(
-                    username=self.sasl_username, password=password, ssl_context=context
-                )
+            extra = {} if self.sasl_mechanism == "PLAIN" else {"mechanism": self.sasl_mechanism}
             return faust.SASLCredentials(
-                username=self.sasl_username,
-                password=password,
-                mechanism=self.sasl_mechanism,
-                ssl_context=context,
+                username=self.sasl_username, password=password, ssl_context=context, **extra
             )
         if context is not None:
             return faust.SSLCredentials(context)
@@ -122,33 +291,57 @@ class KafkaSettings:
 
 @dataclass(frozen=True, slots=True)
 class Topics:
-    requests: str = "llm.requests"
-    alerts: str = "distillguard.alerts"
-    throttle: str = "distillguard.throttle"
-    deadletter: str = "distillguard.deadletter"
-    control: str = "distillguard.control"
-    audit: str = "distillguard.audit"
+    requests: str = setting("DG_TOPIC_REQUESTS", "llm.requests", "input topic (request.v1)")
+    alerts: str = setting("DG_TOPIC_ALERTS", "distillguard.alerts", "alerts (alert.v1)")
+    throttle: str = setting("DG_TOPIC_THROTTLE", "distillguard.throttle", "commands (throttle.v1)")
+    deadletter: str = setting("DG_TOPIC_DEADLETTER", "distillguard.deadletter", "dead letters")
+    control: str = setting("DG_TOPIC_CONTROL", "distillguard.control", "live policy (control.v1)")
+    audit: str = setting("DG_TOPIC_AUDIT", "distillguard.audit", "policy changes (audit.v1)")
+
+    def __post_init__(self) -> None:
+        _validate(self)
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     topics: Topics = field(default_factory=Topics)
-    app_id: str = "distillguard"
-    partitions: int = 8
-    replication: int = 1
-    store: str = "memory://"
-    data_dir: Path = Path(".local/worker")
-    web_host: str = "127.0.0.1"
-    web_port: int = 6066
-    batch_max: int = 500
-    batch_within_s: float = 0.2
-    snapshot_every_s: float = 30.0
-    commit_interval_s: float = 2.8
-    log_format: str | None = None
-    log_level: str = "INFO"
-    # Bearer token for policy writes through the HTTP API; unset = writes refused.
-    api_token: Secret | None = field(default=None, repr=False)
+    app_id: str = setting(
+        "DG_APP_ID", "distillguard", "Faust app id: consumer group and prefix of internal topics"
+    )
+    partitions: int = setting(
+        "DG_PARTITIONS", 8, "partitions of the input topic and every table", low=1
+    )
+    replication: int = setting("DG_REPLICATION", 1, "replication factor of created topics", low=1)
+    store: StoreUrl = setting("DG_STORE", "memory://", "table store (rocksdb:// in production)")
+    data_dir: Path = setting("DG_DATA_DIR", Path(".local/worker"), "worker data folder (RocksDB)")
+    web_host: str = setting("DG_WEB_HOST", "127.0.0.1", "HTTP API and operator page bind host")
+    web_port: int = setting(
+        "DG_WEB_PORT", 6066, "HTTP API and operator page bind port", low=0, high=65535
+    )
+    batch_max: int = setting("DG_BATCH_MAX", 500, "events per processing batch", low=1)
+    batch_within_s: float = setting(
+        "DG_BATCH_WITHIN_S", 0.2, "longest wait to fill a batch (seconds)", low=0.001
+    )
+    snapshot_every_s: float = setting(
+        "DG_SNAPSHOT_EVERY_S", 30.0, "population-model snapshot interval (seconds)", low=0.1
+    )
+    commit_interval_s: float = setting(
+        "DG_COMMIT_INTERVAL_S", 2.8, "offset commit interval (seconds)", low=0.1
+    )
+    log_format: LogFormat | None = setting(
+        "DG_LOG_FORMAT", None, "log format (unset: console in a terminal, else json)"
+    )
+    log_level: LogLevel = setting("DG_LOG_LEVEL", "INFO", "log level")
+    api_token: Secret | None = setting(
+        "DG_API_TOKEN", None, "bearer token for policy writes", secret=True, min_length=16
+    )
+    api_url: str = setting(
+        "DG_API_URL", "http://127.0.0.1:6066", "the worker the CLI talks to", check=_http_url
+    )
+
+    def __post_init__(self) -> None:
+        _validate(self)
 
     @property
     def asn_activity_topic(self) -> str:
@@ -162,8 +355,7 @@ class Settings:
 
     @property
     def links_topic(self) -> str:
-        """Internal: accounts' link records re-keyed by link key (one message per key per
-        batch)."""
+        """Internal: link records re-keyed by link key (one message per key per batch)."""
         return f"{self.app_id}-links"
 
     @property
@@ -176,93 +368,22 @@ class Settings:
         """Internal, compacted: campaign risks and memberships, read by every worker."""
         return f"{self.app_id}-campaigns"
 
+    def describe(self) -> str:
+        """One line per variable, ``NAME=value  # description``; secrets show as ``***``."""
+        shown = {
+            d: "(unset)" if v is None else "***" if d.spec.secret else v for d, v in _walk(self)
+        }
+        width = max(len(d.spec.env) + len(str(v)) + 1 for d, v in shown.items())
+        return "\n".join(
+            f"{f'{d.spec.env}={v}':<{width}}  # {d.spec.help}" for d, v in shown.items()
+        )
 
-def _local_bootstrap() -> str | None:
-    """The address deploy/kafka/kafka.sh wrote when it started the local broker."""
-    path = Path(__file__).resolve().parent.parent / ".local" / "kafka" / "bootstrap"
-    try:
-        return path.read_text().strip() or None
-    except OSError:
-        return None
+
+def declarations() -> list[Declared]:
+    """Every environment variable ``load_settings`` reads, in declaration order."""
+    return [d for d, _ in _walk(Settings())]
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raises ``SettingsError`` naming the bad variable."""
-    env = os.environ if env is None else env
-
-    def get(name: str, default: str) -> str:
-        value = env.get(name, "").strip()
-        return value or default
-
-    def number(name: str, default: str, cast: type, low: float) -> Any:
-        raw = get(name, default)
-        try:
-            value = cast(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a {cast.__name__}, got {raw!r}") from None
-        if value < low:
-            raise SettingsError(f"{name} must be >= {low}, got {value}")
-        return value
-
-    def choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
-        value = get(name, default).upper()
-        if value not in allowed:
-            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-        return value
-
-    protocol = choice("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", SECURITY_PROTOCOLS)
-    username = env.get("KAFKA_SASL_USERNAME") or None
-    password = env.get("KAFKA_SASL_PASSWORD")
-    if protocol.startswith("SASL") and not (username and password):
-        raise SettingsError(
-            f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
-        )
-    for name in ("KAFKA_SSL_CAFILE", "KAFKA_SSL_CERTFILE", "KAFKA_SSL_KEYFILE"):
-        if env.get(name) and not Path(env[name]).is_file():
-            raise SettingsError(f"{name}={env[name]!r} is not a readable file")
-    kafka = KafkaSettings(
-        bootstrap_servers=get("KAFKA_BOOTSTRAP_SERVERS", _local_bootstrap() or DEFAULT_BOOTSTRAP),
-        security_protocol=protocol,
-        sasl_mechanism=choice("KAFKA_SASL_MECHANISM", "PLAIN", SASL_MECHANISMS),
-        sasl_username=username,
-        sasl_password=Secret(password) if password else None,
-        ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
-        ssl_certfile=env.get("KAFKA_SSL_CERTFILE") or None,
-        ssl_keyfile=env.get("KAFKA_SSL_KEYFILE") or None,
-    )
-    default_topics = Topics()
-    topics = Topics(
-        requests=get("DG_TOPIC_REQUESTS", default_topics.requests),
-        alerts=get("DG_TOPIC_ALERTS", default_topics.alerts),
-        throttle=get("DG_TOPIC_THROTTLE", default_topics.throttle),
-        deadletter=get("DG_TOPIC_DEADLETTER", default_topics.deadletter),
-        control=get("DG_TOPIC_CONTROL", default_topics.control),
-        audit=get("DG_TOPIC_AUDIT", default_topics.audit),
-    )
-    token = env.get("DG_API_TOKEN", "").strip()
-    if token and len(token) < 16:
-        raise SettingsError("DG_API_TOKEN must be at least 16 characters")
-    store = get("DG_STORE", "memory://")
-    if store not in ("memory://", "rocksdb://"):
-        raise SettingsError(f"DG_STORE must be memory:// or rocksdb://, got {store!r}")
-    log_format = env.get("DG_LOG_FORMAT") or None
-    if log_format not in (None, "json", "console"):
-        raise SettingsError(f"DG_LOG_FORMAT must be json or console, got {log_format!r}")
-    return Settings(
-        kafka=kafka,
-        topics=topics,
-        app_id=get("DG_APP_ID", "distillguard"),
-        partitions=number("DG_PARTITIONS", "8", int, 1),
-        replication=number("DG_REPLICATION", "1", int, 1),
-        store=store,
-        data_dir=Path(get("DG_DATA_DIR", ".local/worker")),
-        web_host=get("DG_WEB_HOST", "127.0.0.1"),
-        web_port=number("DG_WEB_PORT", "6066", int, 0),
-        batch_max=number("DG_BATCH_MAX", "500", int, 1),
-        batch_within_s=number("DG_BATCH_WITHIN_S", "0.2", float, 0.001),
-        snapshot_every_s=number("DG_SNAPSHOT_EVERY_S", "30", float, 0.1),
-        commit_interval_s=number("DG_COMMIT_INTERVAL_S", "2.8", float, 0.1),
-        log_format=log_format,
-        log_level=choice("DG_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
-        api_token=Secret(token) if token else None,
-    )
+    return _from_env(Settings, os.environ if env is None else env)

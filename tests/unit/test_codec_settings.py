@@ -1,4 +1,4 @@
-"""Dead-letter records and settings: what operators see when input or configuration is bad."""
+"""Dead-letter records: what operators see when input is bad (settings: test_settings.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import base64
 from typing import Any
 
 import orjson
-import pytest
 
 from models.request import Invalid
 from streams.codec import deadletter_record, redact_prompt
-from streams.settings import Secret, SettingsError, load_settings
 
 
 def test_deadletter_keeps_original_bytes_and_coordinates() -> None:
@@ -67,51 +65,3 @@ def test_oversized_values_are_kept_as_a_prefix_with_length_and_hash() -> None:
     assert len(base64.b64decode(record["value_b64"])) == 64 * 1024
     assert record["value_bytes"] == 200_000 and record["value_sha256"] is None
     assert len(orjson.dumps(record)) < 100_000
-
-
-def test_settings_defaults_and_overrides() -> None:
-    s = load_settings(
-        {"KAFKA_BOOTSTRAP_SERVERS": "h:1", "DG_PARTITIONS": "3", "DG_TOPIC_ALERTS": "x"}
-    )
-    assert (s.kafka.bootstrap_servers, s.partitions, s.topics.alerts, s.topics.requests) == (
-        "h:1",
-        3,
-        "x",
-        "llm.requests",
-    )
-    assert s.kafka.confluent_config() == {
-        "bootstrap.servers": "h:1",
-        "security.protocol": "PLAINTEXT",
-    }
-
-
-@pytest.mark.parametrize(
-    ("env", "words"),
-    [
-        ({"DG_PARTITIONS": "many"}, "DG_PARTITIONS must be a int"),
-        ({"DG_PARTITIONS": "0"}, "DG_PARTITIONS must be >= 1"),
-        ({"KAFKA_SECURITY_PROTOCOL": "TLS"}, "KAFKA_SECURITY_PROTOCOL must be one of"),
-        ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "needs KAFKA_SASL_USERNAME"),
-        ({"DG_STORE": "redis://"}, "DG_STORE must be"),
-        ({"KAFKA_SSL_CAFILE": "/nonexistent/ca.pem"}, "KAFKA_SSL_CAFILE"),
-    ],
-)
-def test_bad_settings_name_the_variable(env: dict[str, str], words: str) -> None:
-    with pytest.raises(SettingsError, match=words):
-        load_settings(env)
-
-
-def test_sasl_password_is_never_shown() -> None:
-    s = load_settings(
-        {
-            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-            "KAFKA_SASL_USERNAME": "u",
-            "KAFKA_SASL_PASSWORD": "hunter2",
-        }
-    )
-    assert "hunter2" not in repr(s)
-    assert "hunter2" not in f"{s.kafka.sasl_password}" and "hunter2" not in str(
-        s.kafka.sasl_password
-    )
-    assert repr(Secret("hunter2")) == "Secret('***')"
-    assert s.kafka.confluent_config()["sasl.password"] == "hunter2"
