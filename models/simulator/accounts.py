@@ -80,8 +80,7 @@ def _choose_asns(rng: Rng, world: World, types: Weights, n: int) -> list[Asn]:
 def population_shared(
     world: World, name: str, profile: Profile, params: PopulationParams
 ) -> Shared:
-    """Draw what ``name``'s accounts share; its own generator, so other populations are
-    unaffected by whether this one is selected."""
+    """What ``name``'s accounts have in common, from the population's own generator."""
     rng = rng_for(world.config.seed, name, "shared")
     shared_prompts = [s.content.prompts for s in profile.streams if s.content.prompts.shared]
     families = random64(rng, int_in(rng, shared_prompts[0].families) if shared_prompts else 0)
