@@ -24,11 +24,11 @@ from pathlib import Path
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
+from models.backtest import Backtest, read_jsonl
 from models.evaluation import percentile
 from models.policy import DEFAULT_POLICY
 from streams.admin import ensure_topics
 from streams.settings import load_settings
-from streams.tools.backtest import Backtest, read_jsonl
 from streams.tools.kafka_io import fast_producer, produce_all, read_outputs
 from streams.tools.local_kafka import REPO, LocalKafka, run_environment
 from streams.tools.worker_process import WorkerProcess

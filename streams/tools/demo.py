@@ -92,7 +92,7 @@ class Demo:
         return write_scenario(scenario, self.work)
 
     def replay(self, events: Path) -> None:
-        from streams.tools.backtest import read_jsonl
+        from models.backtest import read_jsonl
         from streams.tools.kafka_io import fast_producer, print_progress, produce_all
 
         settings = load_settings()
