@@ -1,9 +1,10 @@
 """Per-account state and features, as a compact versioned record of numbers.
 
 The state is what a Faust table stores for each account, so it is plain numbers (one JSON
-list), not pickled River objects (three River stats objects alone cost ~0.6 KiB of heap).
-Its size is fixed: ~45 floats, a few small int sketches and a 24-bin activity profile, at
-most ~2 KiB encoded however the account behaves. Every rate is driven by event time.
+list), not pickled River objects (too heavy per account; docs/detection.md has the
+arithmetic). Its size is fixed: ~45 floats, a few small int sketches and a 24-bin activity
+profile, at most 2 KiB encoded however the account behaves. Every rate is driven by event
+time.
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ from models.sketches import (
     kmv_estimate,
     normalised_entropy,
 )
+from models.units import DAY, HOUR, MINUTE
 
-MINUTE: Final = 60.0
-HOUR: Final = 3600.0
-DAY: Final = 86400.0
 # The account's own baseline forgets on this scale, so a one-hour burst moves it by ~4%.
 BASELINE_TAU: Final = DAY
 # Floor on the baseline spread (log1p units) so a perfectly steady account is not flagged for
@@ -40,6 +39,15 @@ IDENTITY_SKETCH_K: Final = 8  # KMV size for distinct ASNs, IPs, client fingerpr
 HIGH_COT: Final = 0.5  # cot_elicitation at or above this counts as an elicitation prompt
 PROFILE_CAP: Final = 10_000.0  # the 24-h profile is halved when its total passes this
 GAP_WEIGHT: Final = 0.05  # inter-arrival statistics: weight of each new gap
+# The volume features a population model compares across accounts, in ``volume_vector``'s
+# order (the one definition of their values).
+VOLUME_FEATURES: Final = (
+    "requests_per_min",
+    "requests_per_day",
+    "output_tokens_per_hour",
+    "output_tokens_per_day",
+    "elicitation_requests_per_day",
+)
 
 
 @dataclass(slots=True)
@@ -162,14 +170,9 @@ class AccountFeatures:
     events: float
 
     def volume_vector(self) -> dict[str, float]:
-        """The volume features a population model compares across accounts."""
-        return {
-            "requests_per_min": self.requests_per_min,
-            "requests_per_day": self.requests_per_day,
-            "output_tokens_per_hour": self.output_tokens_per_hour,
-            "output_tokens_per_day": self.output_tokens_per_day,
-            "elicitation_requests_per_day": self.elicitation_requests_per_day,
-        }
+        """The ``VOLUME_FEATURES`` as ``volume_vector(state)`` computed them for these
+        features (read back, not recomputed)."""
+        return {name: getattr(self, name) for name in VOLUME_FEATURES}
 
 
 def update(state: AccountState, req: Request) -> None:
@@ -256,9 +259,14 @@ def learn_baseline(state: AccountState) -> None:
 
 
 def features(
-    state: AccountState, *, warmup_min_events: float, warmup_min_seconds: float
+    state: AccountState,
+    *,
+    warmup_min_events: float,
+    warmup_min_seconds: float,
+    vector: dict[str, float] | None = None,
 ) -> AccountFeatures:
-    """Read the account's features at its latest event time."""
+    """Read the account's features at its latest event time. ``vector`` is
+    ``volume_vector(state)`` when the caller has computed it already."""
     now = state.last_ts
     history = now - state.first_ts
     req_hour = _per_hour(state.req_1h, HOUR, state)
@@ -270,7 +278,7 @@ def features(
         own_out = _z(math.log1p(out_hour), state.base_out_mean, state.base_out_var)
     requests = max(state.req_24h, 1e-9)
     hashed = state.hashed_24h
-    volume = volume_vector(state)
+    volume = volume_vector(state) if vector is None else vector
     return AccountFeatures(
         requests_per_min=volume["requests_per_min"],
         requests_per_hour=req_hour,

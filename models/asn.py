@@ -1,26 +1,28 @@
 """Per-ASN state and features: what a network's population of accounts is doing.
 
 Harvesting campaigns spread over proxy and hosting networks so that no single account looks
-abnormal; seen from the network, the same traffic is many *fresh, heavy, reasoning-hungry*
+abnormal; seen from the network, the same traffic is many *new, heavy, reasoning-hungry*
 accounts appearing together. The state is bounded: decayed sums plus a table of at most
-``MAX_ACCOUNTS`` recently active accounts (evicting the least recently seen), ~16 KiB
-encoded at the cap, well under the 64 KiB target.
+``MAX_ACCOUNTS`` recently active accounts (evicting the least recently seen), well under the
+64 KiB target at the cap.
+
+The features' names are on the wire (population vectors, alert reasons) and older than
+``models.age``: ``young_*`` count *new* accounts (``is_new``, < 7 days), and
+``new_accounts_24h`` those created within the last day.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Final
 
+from models.age import is_new
 from models.decide import DecisionState
 from models.sketches import decayed_add, decayed_rate
+from models.units import DAY, HOUR
 
-HOUR: Final = 3600.0
-DAY: Final = 86400.0
 MAX_ACCOUNTS: Final = 256
-YOUNG_ACCOUNT_DAYS: Final = 7.0
-# An account counts as "fresh and heavy" when young and above this many output tokens/day.
+# An account counts as "fresh and heavy" when new and above this many output tokens/day.
 HEAVY_OUTPUT_PER_DAY: Final = 200_000.0
 
 
@@ -83,9 +85,9 @@ class AsnFeatures:
     output_tokens_per_hour: float
     active_accounts_24h: float
     new_accounts_24h: float  # created within the last 24 h (signup burst)
-    young_accounts_24h: float
+    young_accounts_24h: float  # active new accounts (see module doc)
     fresh_heavy_accounts: float
-    young_request_share: float
+    young_request_share: float  # share of requests from new accounts
     reasoning_share: float
     cot_mean: float
     output_tokens_per_request: float
@@ -105,7 +107,7 @@ def update(state: AsnState, activity: AsnActivity) -> None:
         state.first_ts = state.last_ts = ts
     last = state.last_ts
     created = activity.account_created_ts or 0.0
-    young = bool(created) and ts - created < YOUNG_ACCOUNT_DAYS * DAY
+    young = is_new(created, ts)
     state.req_1h = decayed_add(state.req_1h, last, ts, activity.requests, HOUR)
     state.req_24h = decayed_add(state.req_24h, last, ts, activity.requests, DAY)
     state.out_1h = decayed_add(state.out_1h, last, ts, activity.output_tokens, HOUR)
@@ -128,7 +130,7 @@ def features(state: AsnState) -> AsnFeatures:
     now = state.last_ts
     observed = now - state.first_ts
     active = [v for v in state.accounts.values() if now - v[0] < DAY]
-    young = [v for v in active if v[1] and now - v[1] < YOUNG_ACCOUNT_DAYS * DAY]
+    young = [v for v in active if is_new(v[1], now)]
     requests = max(state.req_24h, 1e-9)
     return AsnFeatures(
         requests_per_hour=decayed_rate(state.req_1h, now, now, HOUR, observed) * HOUR,
@@ -145,24 +147,11 @@ def features(state: AsnState) -> AsnFeatures:
 
 
 def involved_accounts(state: AsnState, limit: int = 20) -> list[str]:
-    """The ASN's young accounts with the most output, for alerts (who to look at)."""
+    """The ASN's active new accounts with the most output, for alerts (who to look at)."""
     now = state.last_ts
     young = [
         (values[2], account)
         for account, values in state.accounts.items()
-        if values[1] and now - values[1] < YOUNG_ACCOUNT_DAYS * DAY and now - values[0] < DAY
+        if is_new(values[1], now) and now - values[0] < DAY
     ]
     return [account for _, account in sorted(young, reverse=True)[:limit]]
-
-
-def harvest_profile(feat: AsnFeatures) -> float:
-    """How harvest-like the network's traffic is, in [0, 1] (reasoning, elicitation, long
-    outputs, young accounts)."""
-    per_request = max(feat.output_tokens_per_request, 1.0)
-    long_outputs = min(max(math.log(per_request / 500.0) / math.log(8.0), 0.0), 1.0)
-    return (
-        0.3 * min(feat.reasoning_share, 1.0)
-        + 0.2 * min(feat.cot_mean / 0.5, 1.0)
-        + 0.2 * long_outputs
-        + 0.3 * min(feat.young_request_share, 1.0)
-    )

@@ -16,6 +16,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Final
 
+from models.age import YOUNG_DAYS
 from models.decide import (
     Command,
     Decision,
@@ -25,22 +26,17 @@ from models.decide import (
     severity_of,
     stable_id,
 )
-from models.linkage import KIND_NAMES, GroupEvidence, Member
+from models.linkage import KIND_NAMES, WAVE_S, GroupEvidence, Member
 from models.policy import Policy
-from models.risk import Assessment, Reason, squash
+from models.risk import ALERT_ONLY_RISK, Assessment, Reason, moved, squash
 from models.scoring import CampaignEvidence
+from models.units import DAY, HOUR
 
-DAY: Final = 86400.0
 CAMPAIGN_TTL_S: Final = 3 * DAY
 SAMPLE: Final = 20  # member accounts listed in a campaign alert
 # risk = squash(GAIN x young share x harvest share x size x signals): a full-size campaign
 # of young harvest-like accounts linked two ways scores 0.86, four ways 0.98.
 GAIN: Final = 0.5
-# With fewer independent linking signals than the policy asks, a campaign may alert but its
-# risk stays below the throttle range (a shared template alone must never throttle).
-FEW_SIGNALS_CAP: Final = 0.6
-# The published campaign risk is updated when it moves by at least this much.
-RISK_STEP: Final = 0.05
 
 
 @dataclass(slots=True)
@@ -115,19 +111,22 @@ def assess_campaign(state: CampaignState, policy: Policy) -> Assessment:
     signals = state.signals()
     risk = squash(GAIN * youth * harvest * size * signals)
     if signals < policy.campaign_min_signals:
-        risk = min(risk, FEW_SIGNALS_CAP)
+        # Fewer independent linking signals than the policy asks: alert only (a shared
+        # template alone must never throttle).
+        risk = min(risk, ALERT_ONLY_RISK)
     links = ", ".join(
         f"{count} {KIND_NAMES[kind]}{'s' if count > 1 else ''}"
         for kind, count in sorted(state.kinds.items())
     )
-    wave = f"; {state.wave} signed up within 6 h of each other" if state.wave else ""
+    within = f"{WAVE_S / HOUR:g} h"
+    wave = f"; {state.wave} signed up within {within} of each other" if state.wave else ""
     reasons = (
         Reason("campaign_accounts", n, None, f"{n} accounts linked by {links}"),
         Reason(
             "campaign_young_share",
             youth,
             None,
-            f"{youth:.0%} of them created in the last 30 days{wave}",
+            f"{youth:.0%} of them created in the last {YOUNG_DAYS:g} days{wave}",
         ),
         Reason(
             "campaign_harvest_share",
@@ -185,7 +184,7 @@ class CampaignRegistry:
             event_id=f"campaign:{campaign_id}:{evidence.key}:{evidence.last_ts!r}",
             accounts=tuple(state.sample),
         )
-        publish = abs(assessment.score - state.published_risk) >= RISK_STEP
+        publish = moved(assessment.score, state.published_risk)
         if publish:
             state.published_risk = assessment.score
         # The gateway enforces per account: one command per member (none per campaign).

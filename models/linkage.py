@@ -4,9 +4,9 @@ fingerprint, and whether the accounts sharing one look like a harvesting operati
 Each account periodically publishes its *link keys* with a small summary of itself (a
 ``Member``); a ``LinkGroup`` per key remembers the recent members (at most
 ``GROUP_MEMBERS``, each forgotten ``MEMBER_TTL_S`` of event time after it was last seen).
-A group is *hot* when enough linked members are young and harvest-like; only hot groups
-reach the campaign registry, so a popular app's many old, light, non-reasoning users that
-share one template never get that far.
+A group is *hot* when enough linked members are young (``models.age``) and harvest-like
+(``models.harvest``); only hot groups reach the campaign registry, so a popular app's many
+old, light, non-reasoning users that share one template never get that far.
 
 Template keys come from ``models.lsh`` bands, so a bucket also collects unrelated prompts
 that happen to share 16 bits; members are counted as linked only when their prompt is
@@ -21,28 +21,26 @@ from typing import Any, ClassVar, Final
 
 from models import lsh
 from models.account import AccountState, features
+from models.age import is_young
+from models.harvest import is_harvest_like
 from models.policy import Policy
 from models.request import Request
 from models.sketches import hamming64
+from models.units import DAY, HOUR, MINUTE
 
-DAY: Final = 86400.0
 # A suspicious-looking account (young or harvest-like) refreshes its link keys this often in
 # event time; others far less often (they can only weigh against a group, not make it hot).
-LINK_EVERY_S: Final = 1800.0
-LINK_EVERY_QUIET_S: Final = 6 * 3600.0
+LINK_EVERY_S: Final = 30 * MINUTE
+LINK_EVERY_QUIET_S: Final = 6 * HOUR
 LINK_MIN_EVENTS: Final = 1  # an account links from its first request on
 LINK_PROMPTS: Final = 2  # the most recent prompts whose LSH bands an account links by
 GROUP_MEMBERS: Final = 64
 MEMBER_TTL_S: Final = DAY
 TEMPLATE_BITS: Final = 8  # two prompts this close come from the same template
-YOUNG_DAYS: Final = 30.0
-WAVE_S: Final = 6 * 3600.0  # accounts created this close together signed up in one wave
+WAVE_S: Final = 6 * HOUR  # accounts created this close together signed up in one wave
 MIN_WAVE: Final = 5  # ... when there are at least this many of them
-# Harvest-like: at least this reasoning share, or this mean chain-of-thought elicitation.
-HARVEST_REASONING: Final = 0.5
-HARVEST_COT: Final = 0.25
 # A hot group reports to the registry when it gains a member, else at most this often.
-REPORT_EVERY_S: Final = 900.0
+REPORT_EVERY_S: Final = 15 * MINUTE
 
 KIND_NAMES: Final = {"t": "prompt template", "p": "payment fingerprint", "c": "client fingerprint"}
 
@@ -87,15 +85,6 @@ class Member:
 
     def harvest_like(self) -> bool:
         return is_harvest_like(self.reasoning_share, self.cot_mean)
-
-
-def is_young(created_ts: float, now: float) -> bool:
-    """Created less than ``YOUNG_DAYS`` before ``now`` (0 = unknown = not young)."""
-    return created_ts > 0 and now - created_ts < YOUNG_DAYS * DAY
-
-
-def is_harvest_like(reasoning_share: float, cot_mean: float) -> bool:
-    return reasoning_share >= HARVEST_REASONING or cot_mean >= HARVEST_COT
 
 
 def link_due(state: AccountState, last_link_ts: float) -> bool:

@@ -16,17 +16,17 @@ from models.policy import Policy
 from models.request import Request
 from models.risk import Assessment, Reason
 from models.scoring import CampaignEvidence, NetworkEvidence, assess_account, assess_asn
+from models.units import MINUTE
 
 # An account contributes one sample to its population model per this much event time, so
 # the population is "accounts over time", not "requests" (heavy users do not dominate it).
-LEARN_EVERY_S: Final = 60.0
+LEARN_EVERY_S: Final = MINUTE
 
 
 def new_account_population() -> PopulationTail:
     """The account population model of one partition. Its edge of normal is the p95, not the
     p99: per partition the population is a few hundred to a few thousand accounts, whose p99
-    is set by the handful of heaviest customers themselves (measured on the simulator:
-    recall 0.22 -> 0.39 at benign throttle rate 0 -> 0.09%)."""
+    is set by the handful of heaviest customers themselves (docs/detection.md, Risk)."""
     return PopulationTail(
         q_high=0.95,
         q_mid=0.5,
@@ -50,7 +50,7 @@ NO_RISK: Final = Assessment(0.0, ())
 NETWORK_RISK_FLOOR: Final = 0.05
 
 # A network contributes one sample to the network population per this much event time.
-ASN_LEARN_EVERY_S: Final = 300.0
+ASN_LEARN_EVERY_S: Final = 5 * MINUTE
 
 
 def process_request(
@@ -61,7 +61,9 @@ def process_request(
     network: NetworkEvidence | None = None,
     campaign: CampaignEvidence | None = None,
 ) -> Decision:
-    """Fold ``req`` into ``state``, score it, decide; learn only from unsuspected accounts."""
+    """Fold ``req`` into ``state``, score it, decide; learn only from unsuspected accounts.
+    The volume vector is computed once: it decides whether to score at all, then feeds the
+    features, the assessment and the population model."""
     update(state, req)
     vector = volume_vector(state)
     assessment = NO_RISK
@@ -72,8 +74,9 @@ def process_request(
             state,
             warmup_min_events=policy.warmup_min_events,
             warmup_min_seconds=policy.warmup_min_seconds,
+            vector=vector,
         )
-        assessment = assess_account(feat, population, network, campaign)
+        assessment = assess_account(feat, population, network, campaign, vector=vector)
     now = state.last_ts
     if policy.listed("allow", now, req.account_id, req.org_id, req.asn) is not None:
         assessment = NO_RISK  # trusted by an operator: never alerted on or acted against

@@ -3,9 +3,9 @@
 Volume alone cannot separate harvesting from the heaviest legitimate customers (an
 enterprise batch job out-sends any harvester account), so risk is volume evidence *weighted
 by how harvest-like the traffic is*: long outputs, reasoning, chain-of-thought elicitation,
-diverse prompts, hosting networks, many networks; and scaled by account age. Volume with no
-harvest profile, and any account with over 180 days of history, is capped below the throttle
-range on its own evidence: it can raise a low alert, never a command.
+diverse prompts, hosting networks, many networks (``models.harvest``); and scaled by account
+age (``models.age``). Volume with no harvest profile, and any established account, is capped
+below the throttle range on its own evidence: it can raise a low alert, never a command.
 """
 
 from __future__ import annotations
@@ -15,43 +15,35 @@ from dataclasses import dataclass
 from typing import Final
 
 from models import asn as asn_model
+from models import harvest
 from models.account import AccountFeatures
+from models.age import ESTABLISHED_DAYS, NEW_DAYS, YOUNG_DAYS
+from models.asn import HEAVY_OUTPUT_PER_DAY
 from models.detectors import PopulationTail
-from models.risk import Assessment, Reason, squash
+from models.risk import ALERT_ONLY_RISK, Assessment, Reason, squash
+from models.units import HOUR
 
 # Own-baseline z-scores are scaled so this many standard deviations count like one population
 # tail width; once warm, the account is as suspicious as the *smaller* of the two deviations
 # (a steady heavy customer is exonerated by its own history).
 OWN_Z_PER_WIDTH: Final = 3.0
-# Weights of the harvest-profile indicators (each in [0, 1]); they sum to 1.
-HARVEST_WEIGHTS: Final = {
-    "reasoning_share": 0.25,
-    "cot_elicitation": 0.15,
-    "long_outputs": 0.25,
-    "diverse_prompts": 0.10,
-    "hosting_share": 0.12,
-    "network_spread": 0.13,
-}
-# Account age scales the account's own evidence: a days-old account at full harvest speed is
-# the reported pattern; an account with years of paid history (eval harnesses, enterprises)
-# needs far stronger evidence. Unknown age is treated as slightly trusted.
-AGE_FACTOR_YOUNG, AGE_FACTOR_OLD, AGE_FACTOR_UNKNOWN = 1.25, 0.4, 0.9
+# Account age scales the account's own evidence: a new account at full harvest speed is the
+# reported pattern; an established one (eval harnesses, enterprises) needs far stronger
+# evidence. Unknown age is treated as slightly trusted.
+AGE_FACTOR_NEW: Final = 1.25
+AGE_FACTOR_ESTABLISHED: Final = 0.4
+AGE_FACTOR_UNKNOWN: Final = 0.9
 # A profile of this harvest-likeness leaves volume evidence unchanged; 1.0 doubles it.
 HARVEST_REFERENCE: Final = 0.5
-# Below this harvest-likeness, volume alone may alert but never reach the throttle range.
+# Below this harvest-likeness, volume alone may alert but never reach the throttle range
+# (capped at ALERT_ONLY_RISK); so may an established account's own traffic, while network or
+# campaign evidence can still throttle it.
 VOLUME_ONLY_PROFILE: Final = 0.25
-VOLUME_ONLY_CAP: Final = 0.6
-# Accounts this old (years of paid history: evaluation harnesses, enterprises, resellers) are
-# never throttled on their own traffic alone; network or campaign evidence can still do it.
-TRUSTED_AGE_DAYS: Final = 180.0
-# A profile this harvest-like on an account younger than this needs less volume evidence.
+# A profile this harvest-like on a young account needs less volume evidence.
 SIGNATURE_PROFILE: Final = 0.8
-SIGNATURE_MAX_AGE_DAYS: Final = 30.0
 SIGNATURE_WEIGHT: Final = 0.5
 # An account's own evidence counts from this many requests on (rates from fewer are noise).
 MIN_EVENTS: Final = 10
-LONG_OUTPUT_FROM, LONG_OUTPUT_TO = 500.0, 4000.0  # output tokens per request
-YOUNG_DAYS, OLD_DAYS = 7.0, 180.0
 
 VOLUME_LABELS: Final = {
     "requests_per_min": "requests/min (5-min rate)",
@@ -66,33 +58,13 @@ def _clip(x: float) -> float:
     return min(max(x, 0.0), 1.0)
 
 
-def harvest_indicators(feat: AccountFeatures) -> dict[str, float]:
-    """How harvest-like the account's traffic looks, per indicator, each in [0, 1]."""
-    long_span = math.log(LONG_OUTPUT_TO / LONG_OUTPUT_FROM)
-    out_per_req = max(feat.output_tokens_per_request, 1.0)
-    return {
-        "reasoning_share": _clip(feat.reasoning_share),
-        "cot_elicitation": _clip(feat.cot_mean / 0.5),
-        "long_outputs": _clip(math.log(out_per_req / LONG_OUTPUT_FROM) / long_span),
-        # Reuse shows in the recent window (near duplicates) or over the account's life
-        # (few distinct prompts: benchmark questions re-run every evaluation).
-        "diverse_prompts": _clip(min(1.0 - feat.near_duplicate_share, feat.prompt_diversity)),
-        "hosting_share": _clip(feat.hosting_share),
-        "network_spread": _clip((feat.distinct_asns - 1.0) / 4.0),
-    }
-
-
 def age_factor(age_days: float | None) -> float:
-    """Young (<= 7 days) 1.25, old (>= 180 days) 0.4, log-interpolated between."""
+    """New (<= 7 days) 1.25, established (>= 180 days) 0.4, log-interpolated between."""
     if age_days is None:
         return AGE_FACTOR_UNKNOWN
-    span = math.log(OLD_DAYS / YOUNG_DAYS)
-    youth = _clip(1.0 - math.log(max(age_days, YOUNG_DAYS) / YOUNG_DAYS) / span)
-    return AGE_FACTOR_OLD + (AGE_FACTOR_YOUNG - AGE_FACTOR_OLD) * youth
-
-
-def harvest_profile(indicators: dict[str, float]) -> float:
-    return sum(HARVEST_WEIGHTS[name] * value for name, value in indicators.items())
+    span = math.log(ESTABLISHED_DAYS / NEW_DAYS)
+    youth = _clip(1.0 - math.log(max(age_days, NEW_DAYS) / NEW_DAYS) / span)
+    return AGE_FACTOR_ESTABLISHED + (AGE_FACTOR_NEW - AGE_FACTOR_ESTABLISHED) * youth
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +95,15 @@ def assess_account(
     population: PopulationTail,
     network: NetworkEvidence | None = None,
     campaign: CampaignEvidence | None = None,
+    *,
+    vector: dict[str, float] | None = None,
 ) -> Assessment:
     """Risk of one account: volume above the population's tail (and, once warm, above its
     own usual), weighted by its harvest profile, combined with its network's and its
-    campaign's risk; reasons strongest first."""
-    vector = feat.volume_vector()
+    campaign's risk; reasons strongest first. ``vector`` is the volume vector ``feat`` was
+    computed from, when the caller has it (else read back from ``feat``)."""
+    if vector is None:
+        vector = feat.volume_vector()
     excess = population.excess(vector)
     if not excess and campaign is None:
         return Assessment(0.0, ())
@@ -135,22 +111,22 @@ def assess_account(
     own = [z for z in (feat.own_z_requests, feat.own_z_output_tokens) if z is not None]
     if own:
         volume = min(volume, max(0.0, max(own) / OWN_Z_PER_WIDTH))
-    indicators = harvest_indicators(feat)
-    profile = harvest_profile(indicators)
+    indicators = harvest.account_indicators(feat)
+    profile = harvest.account_profile(indicators)
     age = feat.account_age_days
-    if profile >= SIGNATURE_PROFILE and age is not None and age < SIGNATURE_MAX_AGE_DAYS:
+    if profile >= SIGNATURE_PROFILE and age is not None and age < YOUNG_DAYS:
         # The full harvest signature on a young account: heavy-but-not-extreme volume (above
         # the population median) already counts, at half weight.
         position = max(excess.values(), default=-1.0) + 1.0  # tail widths above the median
         volume = max(volume, SIGNATURE_WEIGHT * position)
     evidence = volume * min(profile / HARVEST_REFERENCE, 2.0) * age_factor(age)
     risk = squash(evidence) if feat.events >= MIN_EVENTS else 0.0
-    if profile < VOLUME_ONLY_PROFILE or (age is not None and age >= TRUSTED_AGE_DAYS):
-        risk = min(risk, VOLUME_ONLY_CAP)
+    if profile < VOLUME_ONLY_PROFILE or (age is not None and age >= ESTABLISHED_DAYS):
+        risk = min(risk, ALERT_ONLY_RISK)
     own_risk = risk
     # Old accounts inherit less: a fresh campaign's network does not make a customer with
     # years of history part of it.
-    trust = age_factor(age) / AGE_FACTOR_YOUNG
+    trust = age_factor(age) / AGE_FACTOR_NEW
     inherited: list[tuple[float, Reason]] = []
     if network is not None:
         share = network.risk * _clip(profile / INHERIT_AT_PROFILE) * trust
@@ -180,12 +156,14 @@ def assess_account(
 
 ASN_LABELS: Final = {
     "new_accounts_24h": "accounts created in the last 24 h",
-    "young_accounts_24h": "active accounts younger than 7 days",
-    "fresh_heavy_accounts": "young accounts with > 200k output tokens/day",
+    "young_accounts_24h": f"active accounts younger than {NEW_DAYS:g} days",
+    "fresh_heavy_accounts": (
+        f"young accounts with > {HEAVY_OUTPUT_PER_DAY / 1000:g}k output tokens/day"
+    ),
 }
 
 
-# A network needs at least this many young active accounts before its population can look
+# A network needs at least this many new active accounts before its population can look
 # like a campaign (one or two new customers are not a pattern).
 MIN_YOUNG_ACCOUNTS: Final = 3
 
@@ -199,10 +177,10 @@ def assess_asn(feat: asn_model.AsnFeatures, population: PopulationTail) -> Asses
     if not excess or feat.young_accounts_24h < MIN_YOUNG_ACCOUNTS:
         return Assessment(0.0, ())
     volume = max(0.0, *excess.values())
-    profile = asn_model.harvest_profile(feat)
+    profile = harvest.network_profile(feat)
     risk = squash(volume * min(profile / HARVEST_REFERENCE, 2.0))
     if profile < VOLUME_ONLY_PROFILE:
-        risk = min(risk, VOLUME_ONLY_CAP)
+        risk = min(risk, ALERT_ONLY_RISK)
     if risk <= 0.0:
         return Assessment(0.0, ())
     reasons = []
@@ -219,7 +197,7 @@ def assess_asn(feat: asn_model.AsnFeatures, population: PopulationTail) -> Asses
             HARVEST_REFERENCE,
             f"reasoning on {feat.reasoning_share:.0%}, CoT elicitation {feat.cot_mean:.2f}, "
             f"{feat.output_tokens_per_request:,.0f} output tokens/request, "
-            f"{feat.young_request_share:.0%} of requests from accounts < 7 days old",
+            f"{feat.young_request_share:.0%} of requests from accounts < {NEW_DAYS:g} days old",
         )
     )
     return Assessment(risk, tuple(reasons))
@@ -246,7 +224,7 @@ def _own_reason(feat: AccountFeatures) -> Reason:
         feat.own_usual_output_tokens_per_hour,
         f"output tokens/hour {feat.output_tokens_per_hour:,.0f} vs this account's usual "
         f"{feat.own_usual_output_tokens_per_hour:,.0f} "
-        f"({feat.events:,.0f} requests over {feat.history_s / 3600:,.1f} h)",
+        f"({feat.events:,.0f} requests over {feat.history_s / HOUR:,.1f} h)",
     )
 
 
@@ -267,7 +245,7 @@ def _profile_reasons(feat: AccountFeatures, indicators: dict[str, float]) -> lis
         ),
         "long_outputs": (
             out_per_req,
-            LONG_OUTPUT_FROM,
+            harvest.LONG_OUTPUT_FROM,
             f"{out_per_req:,.0f} output tokens per request",
         ),
         "diverse_prompts": (
@@ -287,8 +265,9 @@ def _profile_reasons(feat: AccountFeatures, indicators: dict[str, float]) -> lis
         key=lambda n: -indicators[n],
     )
     reasons = [Reason(name, *words[name]) for name in present]
-    if age is not None and age < OLD_DAYS:
-        reasons.append(Reason("account_age_days", age, OLD_DAYS, f"account {age:,.1f} days old"))
+    if age is not None and age < ESTABLISHED_DAYS:
+        detail = f"account {age:,.1f} days old"
+        reasons.append(Reason("account_age_days", age, ESTABLISHED_DAYS, detail))
     return reasons
 
 

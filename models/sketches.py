@@ -11,9 +11,11 @@ import hashlib
 import math
 from typing import Final
 
+from models.units import MINUTE
+
 # The shortest history a rate is computed over: one request is not an infinite rate, and a
 # daily rate is not extrapolated from a few minutes (the floor is 1/12 of the horizon).
-MIN_OBSERVED_S: Final = 60.0
+MIN_OBSERVED_S: Final = MINUTE
 MIN_OBSERVED_SHARE: Final = 1 / 12
 _MASK64: Final = (1 << 64) - 1
 _TWO32: Final = float(1 << 32)

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from models import asn as asn_model
 from models.account import AccountState, features, update
+from models.harvest import account_indicators, account_profile
 from models.request import Request
-from models.scoring import assess_account, harvest_indicators, harvest_profile
+from models.scoring import assess_account
 from models.sketches import hash32, kmv_add, kmv_estimate, normalised_entropy
 
 T0 = 1_790_000_000.0
@@ -215,8 +216,8 @@ def test_batch_job_profile_stays_below_volume_only_threshold_and_harvest_above()
                 prompt_simhash=rng.getrandbits(64),
             ),
         )
-    assert harvest_profile(harvest_indicators(features(batch, **WARM))) < 0.25
-    assert harvest_profile(harvest_indicators(features(harvest, **WARM))) > 0.8
+    assert account_profile(account_indicators(features(batch, **WARM))) < 0.25
+    assert account_profile(account_indicators(features(harvest, **WARM))) > 0.8
 
 
 def test_assess_account_is_zero_with_a_cold_population() -> None:
