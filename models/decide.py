@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
-from models.policy import EntityPolicy, Policy
+from models.policy import EntityPolicy, EntityType, ListedType, Policy
 from models.risk import Assessment
 
-SEVERITIES: Final = ("none", "low", "high", "critical")
-ACTIONS: Final = ("none", "throttle", "block")
-RELEASE: Final = "release"
+# Wire values, in escalation order (the index is what DecisionState stores).
+Severity = Literal["none", "low", "high", "critical"]
+Action = Literal["none", "throttle", "block"]
+Release = Literal["release"]
+# A command names a decided entity, or (a release) an allow-listed one, which may be an org.
+CommandTarget = EntityType | ListedType
+
+SEVERITIES: Final[tuple[Severity, ...]] = get_args(Severity)
+ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
+RELEASE: Final[Release] = "release"
 MODEL_VERSION: Final = "dg-1"
 
 
@@ -52,11 +59,11 @@ class Alert:
     alert_id: str
     event_ts: float
     trigger_event_id: str
-    entity_type: str
+    entity_type: EntityType
     entity_id: str
     score: float
     threshold: float
-    severity: str
+    severity: Severity
     reasons: tuple[dict[str, Any], ...]
     accounts: tuple[str, ...]
     model_version: str
@@ -91,9 +98,9 @@ class Command:
     command_id: str
     event_ts: float
     trigger_event_id: str
-    entity_type: str
+    entity_type: CommandTarget
     entity_id: str
-    action: str
+    action: Action | Release
     limit_rpm: int | None
     ttl_s: int
     reason: str
@@ -150,7 +157,7 @@ def _threshold_of(severity: int, policy: EntityPolicy) -> float:
     return (policy.alert, policy.throttle, policy.block)[severity - 1]
 
 
-def alert_id_for(entity_type: str, entity_id: str, severity: int, event_ts: float) -> str:
+def alert_id_for(entity_type: EntityType, entity_id: str, severity: int, event_ts: float) -> str:
     return stable_id("alert", entity_type, entity_id, SEVERITIES[severity], event_ts)
 
 
@@ -159,7 +166,7 @@ def decide(
     assessment: Assessment,
     policy: Policy,
     *,
-    entity_type: str,
+    entity_type: EntityType,
     entity_id: str,
     event_ts: float,
     event_id: str,
@@ -222,7 +229,7 @@ def decide(
 
 
 def release_command(
-    entity_type: str, entity_id: str, reason: str, policy_version: int, at: float
+    entity_type: ListedType, entity_id: str, reason: str, policy_version: int, at: float
 ) -> Command:
     """Lift whatever distillguard enforces on an entity (an operator allow-listed it).
     ``at`` is the wall-clock time of the operator's change: there is no triggering event."""

@@ -3,16 +3,25 @@
 Policy is data (a versioned document), so operators can change it live and every alert and
 command can say which version made it. ``Policy.from_dict`` validates a whole document and
 raises ``PolicyError`` with a readable message, changing nothing, when any part is wrong.
+
+Every field is live policy: code reads it from the ``Policy`` it is given, never from a
+module constant with the same value, so an operator's change takes effect everywhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
-ENTITY_TYPES: Final = ("account", "asn", "campaign")
-LISTED_TYPES: Final = ("account", "org", "asn")
-LISTS: Final = ("allow", "deny")
+# What distillguard scores and decides on (one EntityPolicy each).
+EntityType = Literal["account", "asn", "campaign"]
+# What an operator may allow- or deny-list.
+ListedType = Literal["account", "org", "asn"]
+ListName = Literal["allow", "deny"]
+
+ENTITY_TYPES: Final[tuple[EntityType, ...]] = get_args(EntityType)
+LISTED_TYPES: Final[tuple[ListedType, ...]] = get_args(ListedType)
+LISTS: Final[tuple[ListName, ...]] = get_args(ListName)
 
 
 class PolicyError(ValueError):
@@ -57,7 +66,7 @@ class ListEntry:
     """One allow- or deny-list entry: an account, org or ASN, why, and until when (event
     time, so a replay decides the same; ``None`` = no expiry)."""
 
-    entity_type: str
+    entity_type: ListedType
     entity_id: str
     reason: str
     expires_ts: float | None = None
@@ -114,7 +123,7 @@ class Policy:
     allow: tuple[ListEntry, ...] = ()
     deny: tuple[ListEntry, ...] = ()
 
-    def for_entity(self, entity_type: str) -> EntityPolicy:
+    def for_entity(self, entity_type: EntityType) -> EntityPolicy:
         policy: EntityPolicy = getattr(self, entity_type)
         return policy
 
@@ -124,7 +133,12 @@ class Policy:
         return doc
 
     def listed(
-        self, which: str, now: float, account: str, org: str | None = None, asn: int | None = None
+        self,
+        which: ListName,
+        now: float,
+        account: str,
+        org: str | None = None,
+        asn: int | None = None,
     ) -> ListEntry | None:
         """The active ``allow`` or ``deny`` entry matching the account, its org or its ASN."""
         entries: tuple[ListEntry, ...] = getattr(self, which)
@@ -144,21 +158,21 @@ class Policy:
         top = {k: v for k, v in doc.items() if k not in ENTITY_TYPES and k not in LISTS}
         _check_keys(top, cls, "policy", exclude=ENTITY_TYPES + LISTS)
         lists: dict[str, tuple[ListEntry, ...]] = {}
-        for name in LISTS:
-            entries = doc.get(name, [])
+        for which in LISTS:
+            entries = doc.get(which, [])
             if not isinstance(entries, list):
-                raise PolicyError(f"policy.{name} must be a list")
-            lists[name] = tuple(
-                ListEntry.from_dict(e, f"policy.{name}[{i}]") for i, e in enumerate(entries)
+                raise PolicyError(f"policy.{which} must be a list")
+            lists[which] = tuple(
+                ListEntry.from_dict(e, f"policy.{which}[{i}]") for i, e in enumerate(entries)
             )
         entities: dict[str, Any] = {}
-        for name in ENTITY_TYPES:
-            sub = doc.get(name, {})
+        for entity_type in ENTITY_TYPES:
+            sub = doc.get(entity_type, {})
             if not isinstance(sub, dict):
-                raise PolicyError(f"policy.{name} must be an object")
-            _check_keys(sub, EntityPolicy, f"policy.{name}")
-            entities[name] = EntityPolicy(
-                **{k: _typed(EntityPolicy, k, v, name) for k, v in sub.items()}
+                raise PolicyError(f"policy.{entity_type} must be an object")
+            _check_keys(sub, EntityPolicy, f"policy.{entity_type}")
+            entities[entity_type] = EntityPolicy(
+                **{k: _typed(EntityPolicy, k, v, entity_type) for k, v in sub.items()}
             )
         values: dict[str, Any] = {k: _typed(cls, k, v, "policy") for k, v in top.items()}
         policy = cls(**values, **entities, allow=lists["allow"], deny=lists["deny"])
@@ -170,8 +184,8 @@ class Policy:
             raise PolicyError(f"policy.version must be >= 1, got {self.version}")
         if self.warmup_min_events < 0 or self.warmup_min_seconds < 0:
             raise PolicyError("policy warm-up minimums must be >= 0")
-        for name in ENTITY_TYPES:
-            self.for_entity(name).validate(f"policy.{name}")
+        for entity_type in ENTITY_TYPES:
+            self.for_entity(entity_type).validate(f"policy.{entity_type}")
         if self.campaign_min_accounts < 2 or self.campaign_min_signals < 1:
             raise PolicyError("policy.campaign_min_accounts must be >= 2, min_signals >= 1")
         for name in ("campaign_min_young_share", "campaign_min_harvest_share"):

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar, get_args
 
 import orjson
 
@@ -27,9 +27,9 @@ MAX_TOKENS: Final = 10_000_000
 MIN_TS: Final = 946_684_800.0  # 2000-01-01T00:00:00Z
 MAX_TS: Final = 4_102_444_800.0  # 2100-01-01T00:00:00Z
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
-ASN_TYPES: Final = frozenset(
-    {"hosting", "residential", "mobile", "business", "education", "unknown"}
-)
+AsnType = Literal["hosting", "residential", "mobile", "business", "education", "unknown"]
+ASN_TYPES: Final[frozenset[AsnType]] = frozenset(get_args(AsnType))
+_ASN_TYPE_OF: Final[dict[str, AsnType]] = {t: t for t in ASN_TYPES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class Request:
     org_id: str | None = None
     api_key_id: str | None = None
     ip: str | None = None
-    asn_type: str = "unknown"
+    asn_type: AsnType = "unknown"
     country: str | None = None
     user_agent: str | None = None
     client_fingerprint: str | None = None
@@ -240,10 +240,11 @@ def _timestamp(name: str, value: Any) -> float:
     return ts
 
 
-def _asn_type(name: str, value: Any) -> str:
-    if not isinstance(value, str) or value not in ASN_TYPES:
+def _asn_type(name: str, value: Any) -> AsnType:
+    asn_type = _ASN_TYPE_OF.get(value) if isinstance(value, str) else None
+    if asn_type is None:
         raise _bad(name, f"must be one of {', '.join(sorted(ASN_TYPES))}", value)
-    return str(value)
+    return asn_type
 
 
 def _simhash(name: str, value: Any) -> int:
