@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-T0 = 1_790_000_000.0  # 2026-09-21, a fixed event-time origin so runs are reproducible
+from tests.fixtures import T0, request_json
+
+__all__ = ["T0", "benign_background", "burst", "in_time_order", "request"]
 
 
 def benign_background(
@@ -38,16 +40,18 @@ def burst(
 
 
 def request(account_id: str, ts: float, rng: random.Random, output_tokens: int) -> dict[str, Any]:
-    return {
-        "event_id": f"{account_id}-{ts:.3f}",
-        "ts": round(ts, 3),
-        "account_id": account_id,
-        "asn": 64500 + rng.randrange(20),
-        "asn_type": "residential",
-        "input_tokens": rng.randrange(50, 800),
-        "output_tokens": output_tokens,
-        "reasoning": False,
-    }
+    """One residential, non-reasoning request on one of 20 ASNs (drawn from ``rng``)."""
+    asn = 64500 + rng.randrange(20)
+    return request_json(
+        event_id=f"{account_id}-{ts:.3f}",
+        ts=round(ts, 3),
+        account_id=account_id,
+        asn=asn,
+        asn_type="residential",
+        input_tokens=rng.randrange(50, 800),
+        output_tokens=output_tokens,
+        reasoning=False,
+    )
 
 
 def in_time_order(*streams: list[dict[str, Any]]) -> list[dict[str, Any]]:

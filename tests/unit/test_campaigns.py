@@ -18,30 +18,35 @@ from models.linkage import (
 )
 from models.pipeline import new_account_population, process_request
 from models.policy import DEFAULT_POLICY
-from models.request import Request
+from models.units import DAY, HOUR, MINUTE
+from tests.fixtures import T0, make_request, near_duplicate
 
-DAY = 86400.0
-T0 = 1_788_000_000.0
 TEMPLATE = 0x5A5A_1234_F0F0_9876
-
-
-def near(base: int, rng: random.Random, flips: int = 2) -> int:
-    for bit in rng.sample(range(64), flips):
-        base ^= 1 << bit
-    return base
 
 
 def hydra_member(i: int, rng: random.Random, ts: float = T0) -> Member:
     """Young (created hours ago, in one wave), reasoning-heavy, templated."""
     return Member(
-        f"acct_h{i:03d}", ts, ts - 3600 - i * 60, 200_000.0, 0.8, 0.4, prompt=near(TEMPLATE, rng)
+        f"acct_h{i:03d}",
+        ts,
+        ts - HOUR - i * MINUTE,
+        200_000.0,
+        0.8,
+        0.4,
+        prompt=near_duplicate(TEMPLATE, rng),
     )
 
 
 def popular_member(i: int, rng: random.Random, ts: float = T0) -> Member:
     """Years old, light, non-reasoning, on the same template."""
     return Member(
-        f"acct_p{i:03d}", ts, ts - (200 + i) * DAY, 3_000.0, 0.05, 0.05, prompt=near(TEMPLATE, rng)
+        f"acct_p{i:03d}",
+        ts,
+        ts - (200 + i) * DAY,
+        3_000.0,
+        0.05,
+        0.05,
+        prompt=near_duplicate(TEMPLATE, rng),
     )
 
 
@@ -106,9 +111,9 @@ def test_an_account_joining_a_known_campaign_is_throttled_on_its_first_request()
     campaign = h.board.get("acct_new")
     assert campaign is not None
     state = AccountState()
-    req = Request(
-        event_id="e1", ts=T0 + 660, account_id="acct_new", asn=64500, input_tokens=400,
-        output_tokens=2000, reasoning=True, account_created_ts=T0 + 300,
+    req = make_request(
+        ts=T0 + 660, account_id="acct_new", input_tokens=400, output_tokens=2000, reasoning=True,
+        account_created_ts=T0 + 300,
     )  # fmt: skip
     decision = process_request(state, req, new_account_population(), DEFAULT_POLICY, None, campaign)
     assert decision.command is not None and decision.command.action in ("throttle", "block")
@@ -147,7 +152,15 @@ def test_one_linking_signal_alone_can_alert_but_not_throttle() -> None:
     h = Harness()
     # Created days apart (no signup wave), linked by one template only.
     members = [
-        Member(f"acct_{i}", T0, T0 - (1 + i) * DAY, 100_000.0, 0.9, 0.4, prompt=near(TEMPLATE, rng))
+        Member(
+            f"acct_{i}",
+            T0,
+            T0 - (1 + i) * DAY,
+            100_000.0,
+            0.9,
+            0.4,
+            prompt=near_duplicate(TEMPLATE, rng),
+        )
         for i in range(30)
     ]
     h.feed("t:b0:9876", members)
@@ -163,7 +176,7 @@ def test_template_bucket_counts_only_verified_near_duplicates() -> None:
     rng = random.Random(6)
     band = 0x1234
     chance = [
-        Member(f"acct_{i}", T0, T0 - 3600, 1e5, 0.9, 0.4, prompt=(rng.getrandbits(48) << 16) | band)
+        Member(f"acct_{i}", T0, T0 - HOUR, 1e5, 0.9, 0.4, prompt=(rng.getrandbits(48) << 16) | band)
         for i in range(30)
     ]
     group = LinkGroup()
@@ -198,8 +211,8 @@ def test_accounts_publish_link_keys_about_every_half_hour_of_event_time() -> Non
         n_events=5, last_ts=T0, created_ts=T0 - DAY, req_24h=5.0, reasoning_24h=4.0,
         recent_prompts=[TEMPLATE], decision=DecisionState(),
     )  # fmt: skip
-    req = Request("e", T0, "acct_x", 64500, 10, 10, org_id="org_1", client_fingerprint="fp_1",
-                  payment_fingerprint="pm_1")  # fmt: skip
+    req = make_request(account_id="acct_x", org_id="org_1", client_fingerprint="fp_1",
+                       payment_fingerprint="pm_1")  # fmt: skip
     links = collect_links([(state, req)])
     assert sorted(k[0] for k in links) == ["c", "p", "t", "t", "t", "t"]
     assert links["p:pm_1"][0].org_id == "org_1" and links["p:pm_1"][0].asn == 64500

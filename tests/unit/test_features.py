@@ -13,31 +13,21 @@ from hypothesis import strategies as st
 from models import asn as asn_model
 from models.account import AccountState, features, update
 from models.harvest import account_indicators, account_profile
-from models.request import Request
 from models.scoring import assess_account
 from models.sketches import hash32, kmv_add, kmv_estimate, normalised_entropy
+from models.units import DAY, HOUR
+from tests.fixtures import T0, at, make_request
 
-T0 = 1_790_000_000.0
-WARM = {"warmup_min_events": 30, "warmup_min_seconds": 6 * 3600}
-
-
-def req(ts: float, **kw: object) -> Request:
-    base: dict[str, object] = {
-        "event_id": f"e{ts}",
-        "ts": ts,
-        "account_id": "a",
-        "asn": 1,
-        "input_tokens": 100,
-        "output_tokens": 1000,
-    }
-    base.update(kw)
-    return Request(**base)  # type: ignore[arg-type]
+WARM = {"warmup_min_events": 30, "warmup_min_seconds": 6 * HOUR}
 
 
 def test_shares_and_ratios_have_exact_values() -> None:
     state = AccountState()
-    update(state, req(T0, reasoning=True, cot_elicitation=0.8, asn_type="hosting", status=429))
-    update(state, req(T0, reasoning=False, cot_elicitation=0.2, asn_type="residential", status=200))
+    common = {"ts": T0, "input_tokens": 100, "output_tokens": 1000}
+    update(state, make_request(**common, reasoning=True, cot_elicitation=0.8, asn_type="hosting",
+                               status=429))  # fmt: skip
+    update(state, make_request(**common, reasoning=False, cot_elicitation=0.2,
+                               asn_type="residential", status=200))  # fmt: skip
     feat = features(state, **WARM)
     assert feat.reasoning_share == 0.5
     assert feat.cot_mean == pytest.approx(0.5)
@@ -51,12 +41,16 @@ def test_shares_and_ratios_have_exact_values() -> None:
 def test_near_duplicates_and_diversity() -> None:
     state = AccountState()
     base = 0x0F0F_0F0F_0F0F_0F0F
-    update(state, req(T0, prompt_simhash=base))
-    update(state, req(T0 + 1, prompt_simhash=base ^ 0b111))  # 3 bits away: near duplicate
-    update(state, req(T0 + 2, prompt_simhash=base ^ 0b1111))  # 4 bits from base, 1 from last
-    update(state, req(T0 + 3, prompt_simhash=~base & (2**64 - 1)))  # far from all
+    update(state, make_request(ts=T0, prompt_simhash=base))
+    update(
+        state, make_request(ts=T0 + 1, prompt_simhash=base ^ 0b111)
+    )  # 3 bits away: near duplicate
+    update(
+        state, make_request(ts=T0 + 2, prompt_simhash=base ^ 0b1111)
+    )  # 4 bits from base, 1 from last
+    update(state, make_request(ts=T0 + 3, prompt_simhash=~base & (2**64 - 1)))  # far from all
     feat = features(state, **WARM)
-    decay = [math.exp(-(3 - i) / 86400) for i in range(4)]
+    decay = [math.exp(-(3 - i) / DAY) for i in range(4)]
     assert feat.near_duplicate_share == pytest.approx((decay[1] + decay[2]) / sum(decay))
     assert feat.prompt_diversity == 1.0  # four distinct hashes over four requests
 
@@ -64,7 +58,9 @@ def test_near_duplicates_and_diversity() -> None:
 def test_identity_sketches_count_distinct_networks() -> None:
     state = AccountState()
     for i in range(30):
-        update(state, req(T0 + i, asn=i % 3, ip=f"10.0.0.{i % 5}", client_fingerprint="fp"))
+        update(
+            state, make_request(ts=T0 + i, asn=i % 3, ip=f"10.0.0.{i % 5}", client_fingerprint="fp")
+        )
     feat = features(state, **WARM)
     assert (feat.distinct_asns, feat.distinct_ips, feat.distinct_fingerprints) == (3.0, 5.0, 1.0)
 
@@ -72,7 +68,7 @@ def test_identity_sketches_count_distinct_networks() -> None:
 def test_account_age_and_hour_profile() -> None:
     state = AccountState()
     for h in range(24):
-        update(state, req(T0 + h * 3600, account_created_ts=T0 - 2 * 86400))
+        update(state, make_request(ts=at(hours=h), account_created_ts=at(days=-2)))
     feat = features(state, **WARM)
     assert feat.account_age_days == pytest.approx(2 + 23 / 24)
     assert feat.hour_entropy == pytest.approx(1.0)
@@ -84,9 +80,9 @@ def test_regular_machine_timing_has_low_gap_spread() -> None:
     rng = random.Random(1)
     ts_h = T0
     for i in range(300):
-        update(machine, req(T0 + 2.0 * i))
+        update(machine, make_request(ts=T0 + 2.0 * i))
         ts_h += rng.expovariate(1 / 120)
-        update(human, req(ts_h))
+        update(human, make_request(ts=ts_h))
     assert features(machine, **WARM).gap_spread < 0.05 < features(human, **WARM).gap_spread
 
 
@@ -102,7 +98,8 @@ def test_kmv_estimates_large_cardinalities_to_its_error_bound() -> None:
 def test_out_of_order_events_within_lateness_give_same_rates() -> None:
     rng = random.Random(2)
     events = [
-        req(T0 + rng.uniform(0, 3600), output_tokens=rng.randrange(10, 5000)) for _ in range(200)
+        make_request(ts=T0 + rng.uniform(0, HOUR), output_tokens=rng.randrange(10, 5000))
+        for _ in range(200)
     ]
     ordered, shuffled = AccountState(), AccountState()
     for e in sorted(events, key=lambda e: e.ts):
@@ -121,7 +118,7 @@ def test_out_of_order_events_within_lateness_give_same_rates() -> None:
 @given(
     st.lists(
         st.tuples(
-            st.floats(0, 30 * 86400),
+            st.floats(0, 30 * DAY),
             st.integers(0, 2**32 - 1),
             st.integers(0, 2**64 - 1),
             st.text(max_size=40),
@@ -138,8 +135,8 @@ def test_account_state_stays_bounded_under_adversarial_input(
     for offset, asn, simhash, text, tokens in rows:
         update(
             state,
-            req(
-                T0 + offset,
+            make_request(
+                ts=T0 + offset,
                 asn=asn,
                 prompt_simhash=simhash,
                 ip=text or None,
@@ -154,7 +151,7 @@ def test_account_state_stays_bounded_under_adversarial_input(
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.text(min_size=1, max_size=40), st.floats(0, 86400)), max_size=600))
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=40), st.floats(0, DAY)), max_size=600))
 def test_asn_state_stays_bounded(rows: list[tuple[str, float]]) -> None:
     state = asn_model.AsnState()
     for account, offset in rows:
@@ -167,13 +164,13 @@ def test_asn_state_stays_bounded(rows: list[tuple[str, float]]) -> None:
 
 def test_asn_features_count_new_young_and_fresh_heavy_accounts() -> None:
     state = asn_model.AsnState()
-    now = T0 + 86400 * 30
+    now = at(days=30)
     asn_model.update(state, asn_model.AsnActivity("old", now - 10, 5, 500, 0, 0.0, T0, 1e3))
     asn_model.update(
-        state, asn_model.AsnActivity("new-heavy", now - 5, 50, 200_000, 50, 40.0, now - 3600, 3e5)
+        state, asn_model.AsnActivity("new-heavy", now - 5, 50, 200_000, 50, 40.0, now - HOUR, 3e5)
     )
     asn_model.update(
-        state, asn_model.AsnActivity("young-light", now, 2, 100, 0, 0.0, now - 3 * 86400, 1e3)
+        state, asn_model.AsnActivity("young-light", now, 2, 100, 0, 0.0, now - 3 * DAY, 1e3)
     )
     feat = asn_model.features(state)
     assert (feat.active_accounts_24h, feat.new_accounts_24h, feat.young_accounts_24h) == (3, 1, 2)
@@ -184,7 +181,7 @@ def test_asn_features_count_new_young_and_fresh_heavy_accounts() -> None:
 
 def test_unknown_asn_zero_is_an_ordinary_key() -> None:
     state = AccountState()
-    update(state, req(T0, asn=0))
+    update(state, make_request(ts=T0, asn=0))
     assert features(state, **WARM).distinct_asns == 1.0
 
 
@@ -195,24 +192,24 @@ def test_batch_job_profile_stays_below_volume_only_threshold_and_harvest_above()
     for i in range(500):
         update(
             batch,
-            req(
-                T0 + i * 2,
+            make_request(
+                ts=T0 + i * 2,
                 output_tokens=150,
                 asn_type="hosting",
-                account_created_ts=T0 - 900 * 86400,
+                account_created_ts=at(days=-900),
                 prompt_simhash=template ^ (1 << rng.randrange(64)),
             ),
         )
         update(
             harvest,
-            req(
-                T0 + i * 10,
+            make_request(
+                ts=T0 + i * 10,
                 output_tokens=5000,
                 reasoning=True,
                 cot_elicitation=0.8,
                 asn=i % 7,
                 asn_type="hosting",
-                account_created_ts=T0 - 86400,
+                account_created_ts=at(days=-1),
                 prompt_simhash=rng.getrandbits(64),
             ),
         )
@@ -224,5 +221,5 @@ def test_assess_account_is_zero_with_a_cold_population() -> None:
     from models.detectors import PopulationTail
 
     state = AccountState()
-    update(state, req(T0))
+    update(state, make_request(ts=T0))
     assert assess_account(features(state, **WARM), PopulationTail()).score == 0.0

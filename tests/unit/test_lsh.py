@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.lsh import BANDS, buckets, share_bucket
+from tests.fixtures import flip_bits
 
 
 @settings(max_examples=500, deadline=None)
@@ -15,10 +16,7 @@ from models.lsh import BANDS, buckets, share_bucket
 def test_near_duplicates_within_three_bits_always_share_a_bucket(
     base: int, flips: set[int]
 ) -> None:
-    other = base
-    for bit in flips:
-        other ^= 1 << bit
-    assert share_bucket(base, other)
+    assert share_bucket(base, flip_bits(base, flips))
 
 
 def test_random_prompts_rarely_share_a_bucket() -> None:
@@ -34,6 +32,6 @@ def test_random_prompts_rarely_share_a_bucket() -> None:
 def test_four_bits_apart_can_escape_every_bucket() -> None:
     # One flip in each band: the guarantee is exactly "distance <= 3", no more.
     base = 0
-    other = sum(1 << (band * 16) for band in range(BANDS))
+    other = flip_bits(base, (band * 16 for band in range(BANDS)))
     assert not share_bucket(base, other)
     assert len(set(buckets(base)) & set(buckets(other))) == 0

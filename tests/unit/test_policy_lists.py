@@ -8,21 +8,19 @@ import pytest
 from models.account import AccountState
 from models.pipeline import new_account_population, process_request
 from models.policy import DEFAULT_POLICY, Policy, PolicyError
-from models.request import Request
 from models.scoring import CampaignEvidence
+from models.units import HOUR, MINUTE
+from tests.fixtures import T0, make_request
 
-T0 = 1_790_000_000.0
+# A new, reasoning-heavy account of org_1 on AS64500: the entity every list entry here names.
+LISTED = make_request(
+    account_id="acct_1", org_id="org_1", output_tokens=2000, reasoning=True,
+    account_created_ts=T0 - HOUR,
+)  # fmt: skip
 
 
 def entry(kind: str, name: str, expires: float | None = None) -> dict[str, object]:
     return {"entity_type": kind, "entity_id": name, "reason": "test", "expires_ts": expires}
-
-
-def req(ts: float = T0, account: str = "acct_1") -> Request:
-    return Request(
-        "e1", ts, account, 64500, 100, 2000, org_id="org_1", reasoning=True,
-        account_created_ts=T0 - 3600,
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -45,7 +43,7 @@ def test_bad_entries_are_rejected_with_the_reason(item: dict[str, object], says:
 
 def test_lists_round_trip_and_match_account_org_or_asn_until_they_expire() -> None:
     policy = DEFAULT_POLICY.with_changes(
-        {"allow": [entry("org", "org_1", T0 + 60)], "deny": [entry("asn", "64501")]}
+        {"allow": [entry("org", "org_1", T0 + MINUTE)], "deny": [entry("asn", "64501")]}
     )
     assert Policy.from_dict(policy.to_dict()) == policy
     assert policy.listed("allow", T0, "acct_9", "org_1", 1) is not None
@@ -56,7 +54,7 @@ def test_lists_round_trip_and_match_account_org_or_asn_until_they_expire() -> No
 
 def test_a_denied_account_is_blocked_on_its_next_request() -> None:
     policy = DEFAULT_POLICY.with_changes({"deny": [entry("account", "acct_1")]})
-    decision = process_request(AccountState(), req(), new_account_population(), policy)
+    decision = process_request(AccountState(), LISTED, new_account_population(), policy)
     assert decision.command is not None and decision.command.action == "block"
     assert "deny-listed account acct_1" in decision.command.reason
 
@@ -65,7 +63,7 @@ def test_an_allow_listed_org_is_not_acted_on_even_as_a_campaign_member() -> None
     campaign = CampaignEvidence("cmp-1", 0.99, "linked")
     allowed = DEFAULT_POLICY.with_changes({"allow": [entry("org", "org_1")]})
     model = new_account_population()
-    decision = process_request(AccountState(), req(), model, allowed, None, campaign)
+    decision = process_request(AccountState(), LISTED, model, allowed, None, campaign)
     assert decision.alert is None and decision.command is None
-    decision = process_request(AccountState(), req(), model, DEFAULT_POLICY, None, campaign)
+    decision = process_request(AccountState(), LISTED, model, DEFAULT_POLICY, None, campaign)
     assert decision.command is not None  # the same request without the allow entry

@@ -9,15 +9,9 @@ from hypothesis import strategies as st
 
 from models.prompt import prompt_simhash
 from models.request import MAX_EVENT_BYTES, Invalid, Request, parse_request
+from tests.fixtures import T0, request_json
 
-VALID = {
-    "event_id": "e1",
-    "ts": 1_790_000_000.5,
-    "account_id": "acct-1",
-    "asn": 64500,
-    "input_tokens": 120,
-    "output_tokens": 900,
-}
+VALID = request_json(ts=T0 + 0.5, input_tokens=120, output_tokens=900)  # only required fields
 
 
 def parse(doc: object) -> Request | Invalid:
@@ -27,12 +21,14 @@ def parse(doc: object) -> Request | Invalid:
 def test_minimal_valid_event() -> None:
     req = parse(VALID)
     assert isinstance(req, Request)
-    assert (req.account_id, req.asn, req.output_tokens, req.ts) == (
-        "acct-1",
+    assert (req.event_id, req.account_id, req.asn, req.input_tokens, req.output_tokens) == (
+        VALID["event_id"],
+        "acct_1",
         64500,
+        120,
         900,
-        1_790_000_000.5,
     )
+    assert req.ts == T0 + 0.5
     assert req.asn_type == "unknown" and req.reasoning is False and req.prompt_simhash is None
 
 
@@ -40,7 +36,7 @@ def test_optional_fields_and_rfc3339_time() -> None:
     req = parse(
         {
             **VALID,
-            "ts": "2026-09-21T14:13:20Z",
+            "ts": "2026-09-21T14:13:20Z",  # T0
             "asn_type": "hosting",
             "reasoning": True,
             "prompt_simhash": "00000000000000ff",
@@ -52,7 +48,7 @@ def test_optional_fields_and_rfc3339_time() -> None:
         }
     )
     assert isinstance(req, Request)
-    assert req.ts == 1_790_000_000.0
+    assert req.ts == T0
     assert req.account_created_ts == 1_789_862_400.0
     assert (req.asn_type, req.reasoning, req.prompt_simhash, req.cot_elicitation) == (
         "hosting",
@@ -70,7 +66,7 @@ def test_optional_fields_and_rfc3339_time() -> None:
         ({"input_tokens": -1}, "bad_field", "'input_tokens' must be between 0"),
         ({"output_tokens": 1.5}, "bad_field", "'output_tokens' must be an integer"),
         ({"asn": True}, "bad_field", "'asn' must be an integer"),
-        ({"ts": 1_790_000_000_000}, "bad_field", "seconds, not milliseconds"),
+        ({"ts": int(T0) * 1000}, "bad_field", "seconds, not milliseconds"),
         ({"ts": "2026-09-21T14:13:20"}, "bad_field", "UTC offset"),
         ({"ts": "soon"}, "bad_field", "RFC 3339"),
         ({"asn_type": "cloud"}, "bad_field", "'asn_type' must be one of"),
