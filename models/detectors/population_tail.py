@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from river import base, stats
@@ -109,7 +110,9 @@ class PopulationTail(base.AnomalyDetector):
         return self._edges
 
     @classmethod
-    def _unit_test_params(cls) -> Any:
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        """River's estimator checks run once per set: a quickly warm model, and one with
+        every parameter away from its default (``min_edge`` on the checks' ``x`` feature)."""
         yield {"min_samples": 10}
         yield {"q_high": 0.95, "min_samples": 20, "min_ratio": 1.5, "min_edge": {"x": 3.0}}
 

@@ -6,32 +6,23 @@ import copy
 import math
 import pickle
 import random
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
 
 import pytest
-from river import metrics
+from river import base, checks, metrics
 
+from models import detectors
 from models.account import AccountState, features, learn_baseline, update
 from models.decide import DecisionState, decide, stable_id
 from models.detectors import PopulationTail
 from models.policy import Policy, PolicyError
-from models.request import Request
 from models.risk import Assessment, squash
 from models.scoring import assess_account
 from models.sketches import decayed_add, decayed_rate, ew_update
-
-T0 = 1_790_000_000.0
-
-
-def req(account: str, ts: float, out: int = 500) -> Request:
-    return Request(
-        event_id=f"{account}-{ts}",
-        ts=ts,
-        account_id=account,
-        asn=1,
-        input_tokens=10,
-        output_tokens=out,
-    )
-
+from models.units import HOUR
+from tests.fixtures import T0, make_request
 
 # --- sketches -------------------------------------------------------------------------------
 
@@ -62,8 +53,8 @@ def test_ew_update_matches_hand_computation() -> None:
 
 def test_account_rates_have_exact_values() -> None:
     state = AccountState()
-    update(state, req("a", T0, out=1000))
-    update(state, req("a", T0 + 60, out=1000))
+    update(state, make_request(ts=T0, output_tokens=1000))
+    update(state, make_request(ts=T0 + 60, output_tokens=1000))
     feat = features(state, warmup_min_events=30, warmup_min_seconds=3600)
     # Bias-corrected: two requests over the 60 s the account has existed, not over 5 minutes.
     expected_5m = (math.exp(-60 / 300) + 1) / (300 * -math.expm1(-60 / 300)) * 60
@@ -79,21 +70,21 @@ def test_account_rates_have_exact_values() -> None:
 def test_baseline_warms_up_and_then_reports_deviation() -> None:
     state = AccountState()
     for i in range(200):  # a steady account: one request every 2 minutes for ~6.6 h
-        update(state, req("a", T0 + 120 * i))
+        update(state, make_request(ts=T0 + 120 * i))
         learn_baseline(state)
     feat = features(state, warmup_min_events=30, warmup_min_seconds=6 * 3600)
     assert feat.own_z_requests is not None and abs(feat.own_z_requests) < 1.0
     for i in range(300):  # then 10 requests a minute
-        update(state, req("a", T0 + 24_000 + 6 * i))
+        update(state, make_request(ts=T0 + 24_000 + 6 * i))
     burst = features(state, warmup_min_events=30, warmup_min_seconds=6 * 3600)
     assert burst.own_z_requests is not None and burst.own_z_requests > 3.0
 
 
 def test_state_encoding_round_trips_and_is_versioned() -> None:
     state = AccountState()
-    update(state, req("a", T0))
+    update(state, make_request(ts=T0))
     learn_baseline(state)
-    state.decision.action, state.decision.action_until = 1.0, T0 + 3600
+    state.decision.action, state.decision.action_until = 1.0, T0 + HOUR
     encoded = state.encode()
     assert AccountState.decode(encoded) == state
     assert AccountState.decode([999.0, *encoded[1:]]) == AccountState()  # other release: reset
@@ -101,23 +92,67 @@ def test_state_encoding_round_trips_and_is_versioned() -> None:
     assert len(repr(encoded).encode()) < 1024  # a few hundred bytes per account, bounded
 
 
-# --- the population detector (River contract) -----------------------------------------------
+# --- the population detectors: River's own estimator checks --------------------------------
+
+DETECTORS: list[type[base.AnomalyDetector]] = [getattr(detectors, n) for n in detectors.__all__]
+
+
+def synthetic_datasets(
+    model: base.Estimator, scale: int = 1
+) -> Iterator[list[tuple[dict[str, float], bool]]]:
+    """Stands in for ``river.checks._yield_datasets``, whose anomaly-detection dataset
+    (CreditCard) is a download: one seeded stream of the same shape, ``(features, is_anomaly)``
+    pairs, 1,000 x ``scale`` of them, with 2% anomalies that are heavy on every feature.
+    ``x`` is the feature ``PopulationTail._unit_test_params`` gives a ``min_edge``."""
+    rng = random.Random(42)
+    rows = []
+    for _ in range(1000 * scale):
+        anomaly = rng.random() < 0.02
+        shift = 3.0 if anomaly else 0.0
+        x = {name: rng.lognormvariate(shift, 0.6) for name in ("x", "v1", "v2", "v3", "v4", "v5")}
+        x["share"] = rng.random()  # bounded, in [0, 1], as shares are
+        rows.append((x, anomaly))
+    yield rows  # a list, so a check may iterate it more than once
+
+
+def river_checks() -> Iterator[Any]:
+    """Every check ``river.checks.yield_checks`` yields for every detector and each of its
+    ``_unit_test_params``, minus the detector's ``_unit_test_skips`` (as River's own
+    test_estimators.py runs them)."""
+    with mock.patch.object(checks, "_yield_datasets", synthetic_datasets):
+        for detector in DETECTORS:
+            for i, params in enumerate(detector._unit_test_params()):
+                model = detector(**params)
+                for check in checks.yield_checks(model):
+                    if check.__name__ not in model._unit_test_skips():
+                        name = f"{detector.__name__}[{i}]:{check.__name__}"
+                        yield pytest.param(model, check, id=name)
+
+
+@pytest.mark.parametrize(("model", "check"), list(river_checks()))
+def test_river_estimator_check(
+    model: base.AnomalyDetector, check: Callable[[base.Estimator], None]
+) -> None:
+    check(model.clone())
 
 
 @pytest.mark.parametrize("params", list(PopulationTail._unit_test_params()))
-def test_population_tail_river_contract(params: dict[str, float]) -> None:
+def test_population_tail_clone_is_fresh_pickle_scores_alike_and_scoring_learns_nothing(
+    params: dict[str, Any],
+) -> None:
+    """What River's checks leave out: they check that a clone has the same parameters, that
+    a pickle loads and that ``score_one`` leaves its input alone, not these."""
     model = PopulationTail(**params)
     rng = random.Random(1)
     for _ in range(200):
         model.learn_one({"x": rng.lognormvariate(0, 1), "y": rng.random()})
-    clone = model.clone()
-    assert clone.n_learned == 0 and clone.q_high == model.q_high  # clone = same params, fresh
+    assert model.clone().n_learned == 0
     restored = pickle.loads(pickle.dumps(model))
     point = {"x": 50.0, "y": 0.5}
     assert restored.score_one(point) == model.score_one(point)
     before = copy.deepcopy(model)
     model.score_one(point)
-    assert model.score_one(point) == before.score_one(point)  # scoring does not learn
+    assert model.score_one(point) == before.score_one(point)
 
 
 def test_population_tail_auc_on_labelled_stream() -> None:
@@ -163,7 +198,7 @@ def warm_population() -> PopulationTail:
 def test_assessment_names_the_feature_and_the_population_baseline() -> None:
     state = AccountState()
     for i in range(600):
-        update(state, req("h", T0 + 2 * i, out=4000))
+        update(state, make_request(ts=T0 + 2 * i, output_tokens=4000))
     feat = features(state, warmup_min_events=30, warmup_min_seconds=6 * 3600)
     result = assess_account(feat, warm_population())
     assert result.score > 0.95
@@ -177,7 +212,7 @@ def test_warm_own_baseline_exonerates_a_steady_heavy_account() -> None:
     population = warm_population()
     state = AccountState()
     for i in range(4000):  # a batch job: 30 req/min, 24 h, every day the same
-        update(state, req("batch", T0 + 2 * i * 24))
+        update(state, make_request(ts=T0 + 2 * i * 24))
         learn_baseline(state)
     feat = features(state, warmup_min_events=30, warmup_min_seconds=6 * 3600)
     assert feat.own_z_requests is not None
