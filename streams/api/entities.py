@@ -14,6 +14,7 @@ from models import asn as asn_model
 from models.account import AccountState, features
 from models.campaigns import assess_campaign
 from models.decide import ACTIONS, SEVERITIES, DecisionState
+from models.policy import ENTITY_TYPES
 from models.risk import Assessment
 from models.scoring import assess_account, assess_asn
 from streams.accounts.agents import AccountAgent
@@ -22,8 +23,6 @@ from streams.campaigns.agents import CampaignAgents
 from streams.campaigns.evidence import CampaignView
 from streams.control.policy import PolicyHolder
 from streams.topics import partition_of
-
-ENTITY_TYPES = ("account", "asn", "campaign")
 
 
 class EntityDescriber:

@@ -17,8 +17,8 @@ import orjson
 from aiohttp import web
 from faust.web import Blueprint, Request, Response, View
 
-from models.policy import PolicyError
-from streams.api.entities import ENTITY_TYPES, EntityDescriber
+from models.policy import ENTITY_TYPES, PolicyError
+from streams.api.entities import EntityDescriber
 from streams.api.recent import RecentAlerts
 from streams.control.changes import PolicyChanges, PolicyConflict
 from streams.control.policy import PolicyHolder

@@ -7,7 +7,7 @@ default: see ``Policy.asn``) and publishes each network's risk for the account s
 
 from __future__ import annotations
 
-from typing import Any, Final, cast
+from typing import Any, cast
 
 import faust
 import orjson
@@ -15,15 +15,13 @@ from faust.types import EventT, StreamT
 
 from models import asn as asn_model
 from models.pipeline import new_asn_population, process_asn_activity
+from models.risk import moved
 from streams.control.policy import PolicyHolder
 from streams.emit import DecisionSender
 from streams.faust_glue import batches, each_internal_event, json_table
 from streams.population import partitioned_population
 from streams.settings import Settings
 from streams.topics import WorkerTopics
-
-# A network's published risk is updated when it moves by at least this much.
-RISK_STEP: Final = 0.05
 
 
 class AsnAgent:
@@ -84,7 +82,7 @@ class AsnAgent:
             await self._sender.send(decision)
         # The last published risk lives in the (changelogged) state, so a restart or a move
         # to another worker still withdraws a risk that has since fallen.
-        if abs(assessment.score - state.published_risk) >= RISK_STEP:
+        if moved(assessment.score, state.published_risk):
             state.published_risk = assessment.score
             detail = assessment.reasons[0].detail if assessment.reasons else "no evidence"
             doc = {"risk": round(assessment.score, 4), "detail": detail, "event_ts": state.last_ts}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import orjson
 
+from models.backtest import compare_policies
 from models.policy import DEFAULT_POLICY
-from streams.tools.backtest import compare_policies
 from tests.traffic import benign_background, burst, in_time_order
 
 
