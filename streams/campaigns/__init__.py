@@ -1,0 +1,1 @@
+"""Campaign detection: link groups per key, the campaign registry, campaign evidence."""
