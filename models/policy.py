@@ -28,6 +28,20 @@ class PolicyError(ValueError):
     """A policy document or change that cannot be applied; the message says why."""
 
 
+# Upper bounds on durations and rates: event_ts + ttl must stay far inside int64 and float
+# precision, and no real command lasts longer than a year.
+MAX_TTL_S: Final = 366 * 24 * 3600
+MAX_REALERT_S: Final = 366 * 24 * 3600
+MAX_LIMIT_RPM: Final = 1_000_000
+MAX_WARMUP_SECONDS: Final = 366 * 24 * 3600
+MAX_WARMUP_EVENTS: Final = 10_000_000
+MAX_CAMPAIGN_ACCOUNTS: Final = 100_000
+# Per list: the whole policy travels as one Kafka record (< 1 MB); a longer list belongs in
+# the gateway's own store.
+MAX_LIST_ENTRIES: Final = 2_000
+MAX_REASON_CHARS: Final = 500
+
+
 @dataclass(frozen=True, slots=True)
 class EntityPolicy:
     """Risk thresholds in [0, 1] and the command that follows, for one entity type."""
@@ -53,10 +67,16 @@ class EntityPolicy:
                 f"{where}: thresholds must satisfy alert <= throttle <= block, got "
                 f"{self.alert} / {self.throttle} / {self.block}"
             )
-        if self.limit_rpm < 0:
-            raise PolicyError(f"{where}.limit_rpm must be >= 0, got {self.limit_rpm}")
-        if self.ttl_s <= 0 or self.realert_s < 0:
-            raise PolicyError(f"{where}.ttl_s must be > 0 and realert_s >= 0")
+        if not 0 <= self.limit_rpm <= MAX_LIMIT_RPM:
+            raise PolicyError(
+                f"{where}.limit_rpm must be between 0 and {MAX_LIMIT_RPM}, got {self.limit_rpm}"
+            )
+        if not 0 < self.ttl_s <= MAX_TTL_S:
+            raise PolicyError(f"{where}.ttl_s must be between 1 and {MAX_TTL_S}, got {self.ttl_s}")
+        if not 0 <= self.realert_s <= MAX_REALERT_S:
+            raise PolicyError(
+                f"{where}.realert_s must be between 0 and {MAX_REALERT_S}, got {self.realert_s}"
+            )
         if not 0.0 < self.refresh_after <= 1.0:
             raise PolicyError(f"{where}.refresh_after must be in (0, 1], got {self.refresh_after}")
 
@@ -82,8 +102,10 @@ class ListEntry:
             raise PolicyError(f"{where}.entity_type must be one of {', '.join(LISTED_TYPES)}")
         if not isinstance(entity_id, str) or not entity_id or len(entity_id) > 128:
             raise PolicyError(f"{where}.entity_id must be a non-empty string (<= 128 chars)")
-        if not isinstance(reason, str) or not reason.strip():
-            raise PolicyError(f"{where}.reason is required (say why)")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON_CHARS:
+            raise PolicyError(
+                f"{where}.reason is required (say why, at most {MAX_REASON_CHARS} characters)"
+            )
         if expires is not None and (
             isinstance(expires, bool) or not isinstance(expires, int | float)
         ):
@@ -162,6 +184,10 @@ class Policy:
             entries = doc.get(which, [])
             if not isinstance(entries, list):
                 raise PolicyError(f"policy.{which} must be a list")
+            if len(entries) > MAX_LIST_ENTRIES:
+                raise PolicyError(
+                    f"policy.{which} has {len(entries):,} entries; at most {MAX_LIST_ENTRIES:,}"
+                )
             lists[which] = tuple(
                 ListEntry.from_dict(e, f"policy.{which}[{i}]") for i, e in enumerate(entries)
             )
@@ -182,12 +208,20 @@ class Policy:
     def validate(self) -> None:
         if self.version < 1:
             raise PolicyError(f"policy.version must be >= 1, got {self.version}")
-        if self.warmup_min_events < 0 or self.warmup_min_seconds < 0:
-            raise PolicyError("policy warm-up minimums must be >= 0")
+        if not 0 <= self.warmup_min_events <= MAX_WARMUP_EVENTS:
+            raise PolicyError(f"policy.warmup_min_events must be between 0 and {MAX_WARMUP_EVENTS}")
+        if not 0 <= self.warmup_min_seconds <= MAX_WARMUP_SECONDS:
+            raise PolicyError(
+                f"policy.warmup_min_seconds must be between 0 and {MAX_WARMUP_SECONDS}"
+            )
         for entity_type in ENTITY_TYPES:
             self.for_entity(entity_type).validate(f"policy.{entity_type}")
-        if self.campaign_min_accounts < 2 or self.campaign_min_signals < 1:
-            raise PolicyError("policy.campaign_min_accounts must be >= 2, min_signals >= 1")
+        if not 2 <= self.campaign_min_accounts <= MAX_CAMPAIGN_ACCOUNTS:
+            raise PolicyError(
+                f"policy.campaign_min_accounts must be between 2 and {MAX_CAMPAIGN_ACCOUNTS}"
+            )
+        if self.campaign_min_signals < 1:
+            raise PolicyError("policy.campaign_min_signals must be >= 1")
         for name in ("campaign_min_young_share", "campaign_min_harvest_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise PolicyError(f"policy.{name} must be between 0 and 1")
@@ -196,6 +230,8 @@ class Policy:
         """A new validated policy with dotted-key changes applied and the version bumped."""
         doc = self.to_dict()
         for key, value in changes.items():
+            if key == "version":
+                raise PolicyError("version is not a setting: every accepted change bumps it")
             parts = key.split(".")
             target = doc
             for part in parts[:-1]:

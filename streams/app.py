@@ -17,7 +17,7 @@ import faust
 from streams.accounts.agents import AccountAgent
 from streams.api.entities import EntityDescriber
 from streams.api.recent import RecentAlerts
-from streams.api.views import Api, api_blueprint
+from streams.api.views import MAX_BODY_BYTES, Api, api_blueprint
 from streams.asn.agents import AsnAgent
 from streams.asn.evidence import NetworkRiskView
 from streams.broadcast import follow_compacted
@@ -46,6 +46,7 @@ def faust_app(settings: Settings) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
+        web_application_options={"client_max_size": MAX_BODY_BYTES},
         # One worker must not spend start-up waiting for a standby that may never come.
         table_standby_replicas=0,
         # ~500 records a poll avoids consumer stalls on busy partitions.

@@ -18,6 +18,8 @@ import random
 from collections.abc import Iterable
 from typing import Any, Final
 
+import orjson
+
 from models.request import Request
 from models.units import DAY, HOUR, MINUTE
 
@@ -67,3 +69,19 @@ def flip_bits(simhash: int, bits: Iterable[int]) -> int:
 def near_duplicate(simhash: int, rng: random.Random, flips: int = 2) -> int:
     """A prompt SimHash ``flips`` random bits away from ``simhash`` (the same template)."""
     return flip_bits(simhash, rng.sample(range(64), flips))
+
+
+class RecordingTopic:
+    """Stands in for a Faust output topic in process: keeps what was sent, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes | None, bytes | None]] = []
+
+    async def send(
+        self, key: bytes | None, value: bytes | None, partition: int | None = None
+    ) -> None:
+        self.sent.append((key, value))
+
+    def values(self) -> list[Any]:
+        """The sent values decoded from JSON (tombstones as None)."""
+        return [None if v is None else orjson.loads(v) for _, v in self.sent]

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from aiohttp import web
@@ -20,12 +20,14 @@ from faust.web import Blueprint, Request, Response, View
 from models.policy import ENTITY_TYPES, PolicyError
 from streams.api.entities import EntityDescriber
 from streams.api.recent import RecentAlerts
-from streams.control.changes import PolicyChanges, PolicyConflict
+from streams.control.changes import PolicyChanges, PolicyConflict, PolicyTooLarge
 from streams.control.policy import PolicyHolder
 from streams.settings import Secret
 
 PAGE = Path(__file__).with_name("operator.html")
 SSE_KEEPALIVE_S = 15.0
+# A policy change is a few keys or two bounded lists (models.policy.MAX_LIST_ENTRIES).
+MAX_BODY_BYTES: Final = 1_000_000
 
 
 def _problem(view: View, status: int, error: str) -> Response:
@@ -52,9 +54,20 @@ def _authorised(request: Request, token: Secret | None) -> str | None:
         return "policy writes are disabled: set DG_API_TOKEN on the worker"
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given, token.reveal()):
+    # Bytes, not str: compare_digest raises on non-ASCII str (a 500 before authentication).
+    given_bytes, expected = given.encode("utf-8", "surrogateescape"), token.reveal().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given_bytes, expected):
         return "missing or wrong bearer token"
     return None
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The request body, or None when it is over the server's ``client_max_size``
+    (``streams.app`` sets it to ``MAX_BODY_BYTES``; aiohttp stops reading there)."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return None
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -93,8 +106,11 @@ def api_blueprint(api: Api) -> Blueprint:
             if denied is not None:
                 status = 403 if api.api_token is None else 401
                 return _problem(self, status, denied)
+            raw = await _read_body(request)
+            if raw is None:
+                return _problem(self, 413, f"body over {MAX_BODY_BYTES:,} bytes")
             try:
-                body = orjson.loads(await request.read())
+                body = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 return _problem(self, 400, f"body is not JSON: {exc}")
             if not isinstance(body, dict):
@@ -116,6 +132,8 @@ def api_blueprint(api: Api) -> Blueprint:
                 )
             except PolicyConflict as exc:
                 return _problem(self, 409, str(exc))
+            except PolicyTooLarge as exc:
+                return _problem(self, 413, str(exc))
             except PolicyError as exc:
                 return _problem(self, 400, str(exc))
             return self.json(policy.to_dict())

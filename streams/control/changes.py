@@ -9,7 +9,7 @@ changes nothing.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import structlog
@@ -22,8 +22,18 @@ from streams.emit import DecisionSender
 log = structlog.get_logger(__name__)
 
 
+# Control and audit records must fit one Kafka message (the producer's limit is 1 MiB).
+MAX_RECORD_BYTES: Final = 900_000
+# A list value in the "policy changed" log line is summarised beyond this many entries.
+LOGGED_LIST_ENTRIES: Final = 3
+
+
 class PolicyConflict(PolicyError):
     """The change was written against an older version than the one in force."""
+
+
+class PolicyTooLarge(PolicyError):
+    """The new policy or its audit record would not fit one Kafka message."""
 
 
 def policy_diff(old: Policy, new: Policy) -> dict[str, dict[str, Any]]:
@@ -44,6 +54,17 @@ def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{key}"] = value
     return out
+
+
+def _loggable(changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The changes for a log line: long lists summarised by their length."""
+
+    def short(value: Any) -> Any:
+        if isinstance(value, list) and len(value) > LOGGED_LIST_ENTRIES:
+            return f"[{len(value):,} entries]"
+        return value
+
+    return {key: {side: short(v) for side, v in values.items()} for key, values in changes.items()}
 
 
 class PolicyChanges:
@@ -84,7 +105,7 @@ class PolicyChanges:
             "reason": reason,
             "changed_at": now,
         }
-        await self._control.send(key=b"policy", value=orjson.dumps(record))
+        diff = policy_diff(current, new)
         audit = {
             "schema": "audit.v1",
             "actor": actor,
@@ -92,10 +113,23 @@ class PolicyChanges:
             "reason": reason,
             "old_version": current.version,
             "new_version": new.version,
-            "changes": policy_diff(current, new),
+            "changes": diff,
         }
-        await self._audit.send(key=b"policy", value=orjson.dumps(audit))
-        log.info("policy changed", **{k: v for k, v in audit.items() if k != "schema"})
+        control_bytes, audit_bytes = orjson.dumps(record), orjson.dumps(audit)
+        for name, size in (("policy", len(control_bytes)), ("audit record", len(audit_bytes))):
+            if size > MAX_RECORD_BYTES:
+                raise PolicyTooLarge(
+                    f"the new {name} would be {size:,} bytes; at most {MAX_RECORD_BYTES:,} fit "
+                    "one Kafka message (shorten the lists or their reasons)"
+                )
+        # Audit first: a control record at version v always has its audit record before it.
+        await self._audit.send(key=b"policy", value=audit_bytes)
+        await self._control.send(key=b"policy", value=control_bytes)
+        log.info(
+            "policy changed",
+            **{k: v for k, v in audit.items() if k not in ("schema", "changes")},
+            changes=_loggable(diff),
+        )
         self._holder.current = new
         await self._release_newly_allowed(current, new, now)
         return new

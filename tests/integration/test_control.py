@@ -109,7 +109,7 @@ def fresh_policy(rig: Rig) -> None:
 
 def test_writes_without_the_token_are_refused(rig: Rig) -> None:
     before = rig.api.call("GET", "/policy")[1]
-    for token in (None, "wrong-token-wrong-token"):
+    for token in (None, "wrong-token-wrong-token", "t\u00f6k\u00e9n-with-non-ascii-latin-1"):
         status, doc = rig.api.call("PATCH", "/policy", {"changes": {"shadow": True},
                                                         "reason": "x"}, token=token)  # fmt: skip
         assert status == 401 and "token" in doc["error"]
@@ -124,6 +124,8 @@ def test_writes_without_the_token_are_refused(rig: Rig) -> None:
         ({"changes": {"account.throttle": 2}, "reason": "range"}, "between 0 and 1"),
         ({"changes": {"account.alert": 0.9}, "reason": "order"}, "alert <= throttle"),
         ({"changes": {"shadow": True}}, "reason is required"),
+        ({"changes": {"account.ttl_s": 2**63 - 1}, "reason": "overflow"}, "ttl_s must be between"),
+        ({"changes": {"version": 999}, "reason": "forge"}, "version is not a setting"),
         (
             {
                 "changes": {"allow": [{"entity_type": "user", "entity_id": "a", "reason": "x"}]},
@@ -139,6 +141,14 @@ def test_bad_changes_get_a_4xx_with_a_reason_and_change_nothing(
     before = rig.api.call("GET", "/policy")[1]
     status, doc = rig.api.call("PATCH", "/policy", body)
     assert status == 400 and says in doc["error"], doc
+    assert rig.api.call("GET", "/policy")[1] == before
+
+
+def test_a_body_over_the_limit_gets_413_and_changes_nothing(rig: Rig) -> None:
+    before = rig.api.call("GET", "/policy")[1]
+    body = b'{"changes": {"shadow": true}, "reason": "' + b"x" * 1_100_000 + b'"}'
+    status, doc = rig.api.call("PATCH", "/policy", body)
+    assert status == 413 and "body over" in doc["error"], doc
     assert rig.api.call("GET", "/policy")[1] == before
 
 

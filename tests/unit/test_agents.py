@@ -18,20 +18,7 @@ from models.policy import DEFAULT_POLICY
 from streams.app import Distillguard, create_app
 from streams.settings import Settings
 from streams.topics import WorkerTopics, declare_topics
-from tests.traffic import T0
-
-
-@dataclasses.dataclass
-class RecordingTopic:
-    """Stands in for an output topic: keeps what was sent, in order."""
-
-    sent: list[tuple[bytes | None, Any]] = dataclasses.field(default_factory=list)
-
-    async def send(self, key: bytes | None, value: Any, partition: int | None = None) -> None:
-        self.sent.append((key, value))
-
-    def values(self) -> list[Any]:
-        return [orjson.loads(v) for _, v in self.sent]
+from tests.fixtures import T0, RecordingTopic, request_json
 
 
 def recording_topics(app: faust.App, settings: Settings) -> WorkerTopics:
@@ -40,16 +27,8 @@ def recording_topics(app: faust.App, settings: Settings) -> WorkerTopics:
     return dataclasses.replace(real, **{name: RecordingTopic() for name in outputs})
 
 
-def event(account: str, ts: float, **fields: Any) -> dict[str, Any]:
-    return {
-        "event_id": f"{account}-{ts}",
-        "ts": ts,
-        "account_id": account,
-        "asn": 64501,
-        "input_tokens": 100,
-        "output_tokens": 500,
-        **fields,
-    }
+def event(account: str, ts: float) -> bytes:
+    return orjson.dumps(request_json(account_id=account, ts=ts, asn=64501))
 
 
 async def run_batch(dg: Distillguard, values: list[bytes]) -> None:
@@ -84,8 +63,8 @@ def dg() -> Distillguard:
 
 
 def test_a_batch_writes_each_account_once_with_all_its_events(dg: Distillguard) -> None:
-    values = [orjson.dumps(event("acct-a", T0 + i)) for i in range(5)]
-    values.append(orjson.dumps(event("acct-b", T0 + 10)))
+    values = [event("acct-a", T0 + i) for i in range(5)]
+    values.append(event("acct-b", T0 + 10))
     asyncio.run(run_batch(dg, values))
 
     assert dg.counters["processed"] == 6
@@ -100,7 +79,7 @@ def test_a_batch_writes_each_account_once_with_all_its_events(dg: Distillguard) 
 
 
 def test_bad_messages_are_dead_lettered_with_reason_and_source(dg: Distillguard) -> None:
-    values = [b"not json", orjson.dumps({"ts": T0}), orjson.dumps(event("acct-ok", T0))]
+    values = [b"not json", orjson.dumps({"ts": T0}), event("acct-ok", T0)]
     asyncio.run(run_batch(dg, values))
 
     letters = topic(dg, "deadletter").values()
@@ -125,7 +104,7 @@ def test_a_detector_failure_costs_one_event_not_the_worker(
         return real(state, req, *args)
 
     monkeypatch.setattr(agents, "process_request", fail_on_one)
-    values = [orjson.dumps(event("acct-bug", T0)), orjson.dumps(event("acct-fine", T0 + 1))]
+    values = [event("acct-bug", T0), event("acct-fine", T0 + 1)]
     asyncio.run(run_batch(dg, values))
 
     [letter] = topic(dg, "deadletter").values()
@@ -137,7 +116,7 @@ def test_a_detector_failure_costs_one_event_not_the_worker(
 def test_decisions_reach_the_alert_and_command_topics_and_the_feed(dg: Distillguard) -> None:
     deny = [{"entity_type": "account", "entity_id": "acct-bad", "reason": "chargeback fraud"}]
     dg.policy.current = DEFAULT_POLICY.with_changes({"deny": deny})
-    values = [orjson.dumps(event("acct-bad", T0)), orjson.dumps(event("acct-good", T0))]
+    values = [event("acct-bad", T0), event("acct-good", T0)]
     asyncio.run(run_batch(dg, values))
 
     [alert] = topic(dg, "alerts").values()
