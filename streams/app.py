@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import faust
 
@@ -28,6 +28,9 @@ from streams.control.policy import PolicyHolder
 from streams.emit import DecisionSender
 from streams.settings import Settings
 from streams.topics import WorkerTopics, declare_topics
+
+
+SESSION_TIMEOUT_S: Final = 10.0
 
 
 def faust_app(settings: Settings) -> faust.App:
@@ -49,6 +52,11 @@ def faust_app(settings: Settings) -> faust.App:
         web_application_options={"client_max_size": MAX_BODY_BYTES},
         # One worker must not spend start-up waiting for a standby that may never come.
         table_standby_replicas=0,
+        # A member that died without leaving (kill -9, a lost node) holds its partitions until
+        # the group drops it: Faust's default 60 s is the restart's wait. Heartbeats come from
+        # aiokafka's own task every 3 s, and no batch blocks the loop for seconds.
+        broker_session_timeout=SESSION_TIMEOUT_S,
+        broker_heartbeat_interval=3.0,
         # ~500 records a poll avoids consumer stalls on busy partitions.
         broker_max_poll_records=500,
         # At-least-once: a crash replays at most one interval (ids make replays idempotent).
