@@ -21,6 +21,7 @@ from streams.api.views import MAX_BODY_BYTES, Api, api_blueprint
 from streams.asn.agents import AsnAgent
 from streams.asn.evidence import NetworkRiskView
 from streams.broadcast import follow_compacted
+from streams.broker_health import BrokerProbe
 from streams.campaigns.agents import CampaignAgents
 from streams.campaigns.evidence import CampaignView
 from streams.control.changes import PolicyChanges
@@ -28,7 +29,6 @@ from streams.control.policy import PolicyHolder
 from streams.emit import DecisionSender
 from streams.settings import Settings
 from streams.topics import WorkerTopics, declare_topics
-
 
 SESSION_TIMEOUT_S: Final = 10.0
 
@@ -109,12 +109,15 @@ def create_app(
     _follow(app, settings, settings.asn_risk_topic, network_risk.apply)
     _follow(app, settings, settings.campaigns_topic, campaign_view.apply_record)
     _follow(app, settings, settings.topics.control, policy.apply_record, policy.loaded)
+    broker = BrokerProbe(settings.kafka.aiokafka_config)
+    app.task(broker.run)
 
     def ready_checks() -> dict[str, bool]:
         return {
             "policy_loaded": policy.loaded.is_set(),
             "tables_recovered": app.tables.recovery.completed.is_set(),  # type: ignore[attr-defined]
             "not_rebalancing": not app.rebalancing,
+            "broker_reachable": broker.reachable(),
         }
 
     def view_sizes() -> dict[str, int]:

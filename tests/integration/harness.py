@@ -37,9 +37,14 @@ class BrokerError(RuntimeError):
     pass
 
 
-def start_broker(state_dir: Path) -> str:
-    """Start a broker with the project's own script; returns its bootstrap address."""
-    env = {**os.environ, "KAFKA_STATE_DIR": str(state_dir), "KAFKA_PORT": str(free_port())}
+def start_broker(state_dir: Path, port: int | None = None) -> str:
+    """Start a broker with the project's own script (again on ``port``, to restart one);
+    returns its bootstrap address."""
+    env = {
+        **os.environ,
+        "KAFKA_STATE_DIR": str(state_dir),
+        "KAFKA_PORT": str(port or free_port()),
+    }
     proc = subprocess.run(
         ["bash", str(KAFKA_SH), "start"], env=env, capture_output=True, text=True, timeout=300
     )

@@ -1,0 +1,105 @@
+"""Faults on the real broker: a broker outage while the worker runs (its own broker, so the
+other tests' broker stays up)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.integration.harness import (
+    Names,
+    produce,
+    request_message,
+    start_broker,
+    start_worker,
+    stop_broker,
+)
+from tests.traffic import benign_background
+
+OUTAGE_S = 30.0
+
+
+def get(port: str, path: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as res:
+            return res.status, orjson.loads(res.read())
+    except urllib.error.HTTPError as err:
+        return err.code, orjson.loads(err.read())
+
+
+def wait_until(condition: Any, timeout_s: float, what: str) -> float:
+    """Seconds it took ``condition()`` to hold; fails after ``timeout_s``."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout_s, f"{what} not within {timeout_s:g} s"
+        time.sleep(0.5)
+    return time.monotonic() - start
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    state = tmp_path / "kafka"
+    bootstrap = start_broker(state)
+    try:
+        yield state, bootstrap
+    finally:
+        stop_broker(state)
+
+
+def test_a_broker_outage_turns_ready_off_and_loses_no_event(
+    own_broker: tuple[Path, str], tmp_path: Path
+) -> None:
+    state, bootstrap = own_broker
+    names = Names()
+    worker = start_worker(bootstrap, names, tmp_path)
+    port = worker.env["DG_WEB_PORT"]
+    try:
+        wait_until(lambda: get(port, "/ready")[0] == 200, 60, "ready")
+        events = benign_background(n_accounts=60, duration_s=4 * 3600)
+        half = len(events) // 2
+        produce(bootstrap, names.topic("requests"), [request_message(e) for e in events[:half]])
+        wait_until(
+            lambda: get(port, "/stats")[1]["counters"].get("processed", 0) == half, 60, "first half"
+        )
+
+        log_before = worker.log_path.stat().st_size
+        stop_broker(state)
+        went_down = wait_until(lambda: get(port, "/ready")[0] == 503, 20, "/ready 503")
+        # The second half is produced during the outage (the producer buffers and retries).
+        sender = threading.Thread(
+            target=produce,
+            args=(bootstrap, names.topic("requests"), [request_message(e) for e in events[half:]]),
+        )
+        sender.start()
+        time.sleep(max(0.0, OUTAGE_S - went_down))
+        assert get(port, "/ready")[0] == 503
+        log_growth = worker.log_path.stat().st_size - log_before
+        start_broker(state, port=int(bootstrap.rsplit(":", 1)[1]))
+
+        back = wait_until(lambda: get(port, "/ready")[0] == 200, 90, "/ready 200 after the outage")
+        sender.join(120)
+        drained = wait_until(
+            lambda: get(port, "/stats")[1]["counters"].get("processed", 0) >= len(events),
+            120,
+            "every event processed",
+        )
+        counters = get(port, "/stats")[1]["counters"]
+        assert counters["processed"] == len(events)  # nothing skipped, nothing twice
+        assert counters.get("deadletter", 0) == 0
+        assert worker.alive()
+        print(
+            f"\noutage: /ready 503 after {went_down:.1f} s, 200 again {back:.1f} s after the "
+            f"broker restarted, all {len(events):,} events processed {drained:.1f} s later; "
+            f"worker log grew {log_growth / 1024:.0f} KiB during {OUTAGE_S:g} s of outage"
+        )
+        assert log_growth < 256 * 1024, f"log grew {log_growth:,} bytes during the outage"
+    finally:
+        worker.stop()
