@@ -18,10 +18,9 @@ log = structlog.get_logger(__name__)
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run the Faust worker until SIGINT/SIGTERM."""
-    from faust import Worker
-
     from streams.admin import ensure_topics
     from streams.app import create_app
+    from streams.worker import BoundedShutdownWorker
 
     settings = load_settings()
     ensure_topics(settings)
@@ -35,7 +34,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         store=settings.store,
         web=f"http://{settings.web_host}:{settings.web_port}",
     )
-    worker = Worker(worker_app.app, loglevel=settings.log_level, override_logging=False, quiet=True)
+    worker = BoundedShutdownWorker(
+        worker_app.app, loglevel=settings.log_level, override_logging=False, quiet=True
+    )
     worker.execute_from_commandline()
     return 0
 

@@ -103,3 +103,29 @@ def test_a_broker_outage_turns_ready_off_and_loses_no_event(
         assert log_growth < 256 * 1024, f"log grew {log_growth:,} bytes during the outage"
     finally:
         worker.stop()
+
+
+def test_sigterm_during_an_outage_exits_within_the_bound(
+    own_broker: tuple[Path, str], tmp_path: Path
+) -> None:
+    from streams.worker import SHUTDOWN_BOUND_S
+
+    state, bootstrap = own_broker
+    names = Names()
+    worker = start_worker(bootstrap, names, tmp_path)
+    port = worker.env["DG_WEB_PORT"]
+    try:
+        wait_until(lambda: get(port, "/ready")[0] == 200, 60, "ready")
+        events = benign_background(n_accounts=20, duration_s=3600)
+        produce(bootstrap, names.topic("requests"), [request_message(e) for e in events])
+        stop_broker(state)
+        wait_until(lambda: get(port, "/ready")[0] == 503, 20, "/ready 503")
+        assert worker.proc is not None
+        started = time.monotonic()
+        worker.proc.terminate()
+        worker.proc.wait(SHUTDOWN_BOUND_S + 10)
+        took = time.monotonic() - started
+        print(f"\nSIGTERM with the broker down: exited in {took:.1f} s")
+        assert took <= SHUTDOWN_BOUND_S + 5
+    finally:
+        worker.stop()
