@@ -3,13 +3,14 @@
 Each account draws from its own generator keyed by ``(seed, population, index)``, and what
 a population's accounts share (templates, fingerprint and payment pools, ASN set, campaign
 clock) from one keyed by ``(seed, population, "shared")``, so scenarios stay comparable when
-campaigns are switched off or ``scale`` changes.
+campaigns are switched off or ``scale`` changes. Scenario-family tactics (aged accounts, SDK
+clients, resellers) draw from generators of their own, so with them off nothing moves.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.simulator.config import PopulationParams, ScenarioConfig
 from models.simulator.draws import U64, Rng, hex_id, int_in, log_uniform, pick, random64, rng_for
@@ -27,6 +28,19 @@ class Shared:
     fingerprints: list[int]
     payments: list[str]
     campaign_ts: float
+    resellers: list[tuple[str, list[int]]] = field(default_factory=list)  # (routed_via, nets)
+
+
+@dataclass(frozen=True, slots=True)
+class Flags:
+    """Which of a population's tactics an account takes part in (exact shares, see below)."""
+
+    aged: bool = False
+    sdk: bool = False
+    routed: bool = False
+
+    def names(self) -> list[str]:
+        return [name for name in ("aged", "sdk", "routed") if getattr(self, name)]
 
 
 @dataclass(slots=True)
@@ -47,6 +61,8 @@ class Account:
     nets: list[int]
     keys: list[int]
     fingerprints: list[int]
+    rotate: bool = False  # a fresh exit address per session
+    flags: Flags = Flags()
 
 
 def draw_level(rng: Rng, per_day: tuple[float, float]) -> float:
@@ -95,7 +111,33 @@ def population_shared(
         fingerprints=fingerprints,
         payments=[hex_id(rng, "pm_") for _ in range(profile.payments)],
         campaign_ts=_campaign_start(world.config, params),
+        resellers=_resellers(world, name) if profile.routed_share > 0 else [],
     )
+
+
+def _resellers(world: World, name: str) -> list[tuple[str, list[int]]]:
+    """1-3 resellers a population routes through: business ASNs, many egress addresses."""
+    rng = rng_for(world.config.seed, name, "resellers")
+    out = []
+    for _ in range(int_in(rng, (1, 3))):
+        router_id = hex_id(rng, "rtr_", 8)
+        nets = []
+        for asn in _choose_asns(rng, world, (("business", 1.0),), int_in(rng, (1, 2))):
+            hosts = rng.integers((0, 1), (256, 255), size=(int_in(rng, (8, 40)), 2))
+            nets += [world.add_net(asn, (int(h[0]), int(h[1]))) for h in hosts]
+        out.append((router_id, nets))
+    return out
+
+
+def account_flags(seed: int, name: str, profile: Profile, n: int) -> list[Flags]:
+    """Per account index: its tactics. Exactly ``round(share * n)`` accounts take each part,
+    so a drawn share is the population's share, not just its expectation."""
+    shares = (profile.aged_share, profile.sdk_share, profile.routed_share)
+    if not any(shares):
+        return [Flags()] * n
+    rng = rng_for(seed, name, "flags")
+    chosen = [set(rng.permutation(n)[: round(share * n)].tolist()) for share in shares]
+    return [Flags(*(i in part for part in chosen)) for i in range(n)]
 
 
 def _account_networks(rng: Rng, profile: Profile, shared: Shared) -> list[Asn]:
@@ -124,7 +166,7 @@ def _schedule(
         start = created + rng.uniform(0.5 * HOUR, max(HOUR, min(params.ramp_h * HOUR, spacing)))
         return start, start, created
     harvest = shared.campaign_ts + rng.uniform(0.0, params.ramp_h * HOUR)
-    if profile.start == "campaign":
+    if profile.start in ("campaign", "surge"):
         return harvest, harvest, harvest - age
     if profile.start == "signup":
         start = rng.uniform(t0, t1 - HOUR)
@@ -154,8 +196,10 @@ def new_account(
     shared: Shared,
     i: int,
     org: tuple[str, str],
+    flags: Flags = Flags(),
 ) -> Account:
-    """Account ``i`` of population ``name``, drawn from its own generator ``(seed, name, i)``."""
+    """Account ``i`` of population ``name``, drawn from its own generator ``(seed, name, i)``
+    (its tactics from ``(seed, name, i, "tactics")``)."""
     rng = rng_for(world.config.seed, name, i)
     account_id = hex_id(rng, "acct_")
     asns = _account_networks(rng, profile, shared)
@@ -170,21 +214,38 @@ def new_account(
         rng, world.fingerprints, "fp_", int_in(rng, profile.fingerprints)
     )
     payment = shared.payments[int(rng.integers(len(shared.payments)))] if shared.payments else ""
+    # The account generator's draw order is part of the output: level, zone, router, keys.
+    level = draw_level(rng, params.per_day)
+    tz_s = (offset + rng.uniform(-spread, spread)) * HOUR
+    routed_via = hex_id(rng, "rtr_", 8) if profile.router else None
+    keys = _new_ids(rng, world.keys, "key_", int_in(rng, profile.keys))
+    rotate = profile.rotate_ips
+    if flags.aged or flags.sdk or flags.routed:
+        tactics = rng_for(world.config.seed, name, i, "tactics")
+        if flags.aged:  # bought or aged: created long before it starts
+            created = start - log_uniform(tactics, *profile.aged_days) * DAY
+        if flags.sdk:
+            fingerprints = world.pick_sdk(tactics, int_in(tactics, (1, 2)))
+        if flags.routed:  # the reseller's egress, not the account's own networks
+            routed_via, nets = shared.resellers[int(tactics.integers(len(shared.resellers)))]
+            rotate = False
     return Account(
         account_id=account_id,
         population=name,
         profile=profile,
         rng=rng,
-        level=draw_level(rng, params.per_day),
-        tz_s=(offset + rng.uniform(-spread, spread)) * HOUR,
+        level=level,
+        tz_s=tz_s,
         start_ts=start,
         harvest_ts=harvest,
         created_ts=created,
         org_id=org[0],
         payment=payment or org[1],
-        routed_via=hex_id(rng, "rtr_", 8) if profile.router else None,
+        routed_via=routed_via,
         asns=asns,
         nets=nets,
-        keys=_new_ids(rng, world.keys, "key_", int_in(rng, profile.keys)),
+        keys=keys,
         fingerprints=fingerprints,
+        rotate=rotate,
+        flags=flags,
     )

@@ -2,11 +2,13 @@
 
 Each one is the lookalike of an attack: enterprise batch jobs out-volume every harvester, eval
 runners want reasoning and re-send the same questions, a popular app makes hundreds of
-accounts share one template and one client, and new users are as young as attack accounts.
+accounts share one template and one client, and new users (and a launch day's surge of
+signups) are as young as attack accounts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
 
 from models.simulator.profiles import (
@@ -148,5 +150,21 @@ BENIGN_PROFILES: Final[dict[str, Profile]] = {
         asn_types=(("residential", 0.7), ("mobile", 0.3)),
         start="signup",
         age_days=(1.0 / 1440.0, 8.0 / 24.0),
+    ),
+    # Empty by default; the scenario family sizes it (models.simulator.tactics).
+    "launch_surge": Profile(
+        "benign",
+        "a launch day: many new accounts signing up within hours, most trying the demo prompt",
+        (
+            Stream(
+                SESSIONS,
+                dataclasses.replace(
+                    CHAT, prompts=Prompts("template", flips=(0, 3), shared=True, p_fresh=0.8)
+                ),
+            ),
+        ),
+        asn_types=(("residential", 0.7), ("mobile", 0.3)),
+        start="surge",
+        age_days=(1.0 / 1440.0, 2.0 / 24.0),
     ),
 }

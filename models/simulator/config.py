@@ -6,9 +6,11 @@ Everything here lands verbatim in ``labels.json``, so a scenario can be reproduc
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
+from models.simulator.tactics import CELL_NAMES
 from models.units import DAY
 
 PER_MIN: Final = 1_440.0  # requests/day for one request a minute
@@ -28,6 +30,7 @@ BENIGN: Final = (
     "router",
     "popular_app",
     "new_user",
+    "launch_surge",  # only in scenario-family cells unless given accounts
 )
 
 
@@ -65,6 +68,9 @@ class ScenarioConfig:
     scale: float = 1.0  # multiplies every population's account count (each keeps >= 1)
     start_ts: float = 1_788_220_800.0  # 2026-09-01T00:00:00Z, a Tuesday
     campaigns: tuple[str, ...] = CAMPAIGNS
+    # A region of the scenario family (models.simulator.tactics.CELLS): every population's
+    # tactics drawn per seed; "default" is the tables below as they are.
+    cell: str = "default"
     # Benign kinds.
     chat: PopulationParams = PopulationParams(1500, (1.0, 150.0), asns=200)
     developer: PopulationParams = PopulationParams(150, (8.0, 200.0), asns=60)
@@ -73,6 +79,9 @@ class ScenarioConfig:
     router: PopulationParams = PopulationParams(4, (1.5 * PER_MIN, 6.0 * PER_MIN), asns=4)
     popular_app: PopulationParams = PopulationParams(400, (0.5, 25.0), asns=120)
     new_user: PopulationParams = PopulationParams(300, (1.0, 80.0), asns=150)
+    launch_surge: PopulationParams = PopulationParams(
+        0, (1.0, 80.0), asns=150, start_h=20.0, ramp_h=3.0
+    )
     # Attack campaigns.
     bulk_harvest: PopulationParams = PopulationParams(
         60, (0.1 * PER_MIN, 0.5 * PER_MIN), asns=15, start_h=6.0, ramp_h=12.0
@@ -95,6 +104,8 @@ class ScenarioConfig:
             raise ValueError(f"unknown campaigns {unknown}; choose from {', '.join(CAMPAIGNS)}")
         if not (self.days > 0 and self.scale > 0):
             raise ValueError("days and scale must be positive")
+        if self.cell not in CELL_NAMES:
+            raise ValueError(f"unknown cell {self.cell!r}; choose from {', '.join(CELL_NAMES)}")
 
     @property
     def end_ts(self) -> float:
@@ -104,6 +115,17 @@ class ScenarioConfig:
         """Benign kinds first, then the selected campaigns in canonical order."""
         names = [*BENIGN, *(c for c in CAMPAIGNS if c in self.campaigns)]
         return [(name, getattr(self, name)) for name in names]
+
+    def record(self) -> dict[str, Any]:
+        """The config as ``labels.json`` records it. Fields added with the scenario family are
+        left out while they have no effect (``cell`` default, an empty ``launch_surge``), so
+        the default scenario's labels stay byte-identical to before the family existed."""
+        out = dataclasses.asdict(self)
+        if self.cell == "default":
+            del out["cell"]
+        if self.launch_surge.accounts == 0:
+            del out["launch_surge"]
+        return out
 
 
 def parse_campaigns(text: str) -> tuple[str, ...]:

@@ -126,9 +126,7 @@ def stream_columns(
     growth = 1.0 + c.context * pos
     prompt_tokens = rng.lognormal(math.log(c.input[0]), c.input[1], n) * growth
     nets = (
-        _rotating_nets(rng, world, acc, sess)
-        if acc.profile.rotate_ips
-        else _per_session(rng, acc.nets, sess)
+        _rotating_nets(rng, world, acc, sess) if acc.rotate else _per_session(rng, acc.nets, sess)
     )
     return {
         "ts": ts,

@@ -7,8 +7,7 @@ byte-identical output.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,21 +15,20 @@ import numpy.typing as npt
 from models.simulator.accounts import (
     Account,
     Shared,
+    account_flags,
     draw_level,
     new_account,
     orgs,
     population_shared,
 )
-from models.simulator.attacks import ATTACK_PROFILES
-from models.simulator.benign import BENIGN_PROFILES
 from models.simulator.config import PopulationParams, ScenarioConfig
 from models.simulator.content import stream_columns
+from models.simulator.family import PROFILES, plan
 from models.simulator.output import AccountRow, EventTable, Scenario
-from models.simulator.profiles import Profile
 from models.simulator.timing import request_times
 from models.simulator.world import World, build_world
 
-PROFILES: Final[dict[str, Profile]] = {**BENIGN_PROFILES, **ATTACK_PROFILES}
+__all__ = ["PROFILES", "simulate"]
 
 
 def _account_columns(world: World, acc: Account, shared: Shared) -> dict[str, npt.NDArray[Any]]:
@@ -42,7 +40,7 @@ def _account_columns(world: World, acc: Account, shared: Shared) -> dict[str, np
         level = acc.level * stream.share
         if stream.volume_of is not None:
             level = draw_level(acc.rng, getattr(config, stream.volume_of).per_day)
-        kick = acc.profile.start == "signup" and k == 0
+        kick = acc.profile.start in ("signup", "surge") and k == 0
         times = request_times(acc.rng, stream.timing, level, begin, config.end_ts, acc.tz_s, kick)
         parts.append(stream_columns(acc.rng, world, acc, stream.content, shared, times))
     columns = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
@@ -65,22 +63,26 @@ def _label(acc: Account) -> dict[str, Any]:
     }
     if attack:  # when harvesting begins (a laundering router is old and busy long before)
         label["harvest_start_ts"] = round(acc.harvest_ts, 3)
+    if acc.flags.names():  # scenario-family tactics this account takes part in
+        label["tactics"] = acc.flags.names()
     return label
 
 
 def simulate(config: ScenarioConfig) -> Scenario:
     """Generate the scenario ``config`` describes; same config, same bytes."""
+    planned = plan(config)
+    config = planned.config
     world = build_world(config)
     rows: list[AccountRow] = []
     parts: list[dict[str, npt.NDArray[Any]]] = []
     accounts: dict[str, dict[str, Any]] = {}
     campaigns: dict[str, dict[str, Any]] = {}
-    for name, params in config.populations():
-        profile = PROFILES[name]
+    for name, params, profile in planned.populations:
         shared = population_shared(world, name, profile, params)
         n = _count(config, params)
+        flags = account_flags(config.seed, name, profile, n)
         for i, org in enumerate(orgs(world, name, profile, n)):
-            acc = new_account(world, name, profile, params, shared, i, org)
+            acc = new_account(world, name, profile, params, shared, i, org, flags[i])
             if acc.account_id in accounts:
                 raise RuntimeError(f"account id collision: {acc.account_id}")
             columns = _account_columns(world, acc, shared)
@@ -106,5 +108,8 @@ def simulate(config: ScenarioConfig) -> Scenario:
     events = EventTable(
         merged, tuple(rows), tuple(world.nets), tuple(world.keys), tuple(world.fingerprints)
     )
-    labels = {"scenario": dataclasses.asdict(config), "accounts": accounts, "campaigns": campaigns}
+    labels: dict[str, Any] = {"scenario": config.record()}
+    if planned.tactics:
+        labels["tactics"] = planned.tactics
+    labels |= {"accounts": accounts, "campaigns": campaigns}
     return Scenario(events=events, labels=labels)

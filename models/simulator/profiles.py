@@ -94,8 +94,13 @@ class Profile:
     same_country: bool = True  # extra ASNs from the account's own country (not a proxy)
     ips: tuple[int, int] = (1, 2)  # addresses per ASN
     rotate_ips: bool = False  # a fresh address per session (proxy networks)
-    start: Literal["scenario", "signup", "campaign", "waves"] = "scenario"
+    start: Literal["scenario", "signup", "campaign", "waves", "surge"] = "scenario"
     age_days: tuple[float, float] = (60.0, 1800.0)  # before scenario start, or before own start
+    # Scenario-family tactics (models.simulator.tactics); 0 leaves the tables as they are.
+    aged_share: float = 0.0  # accounts bought or aged: created ``aged_days`` before own start
+    aged_days: tuple[float, float] = (30.0, 720.0)
+    sdk_share: float = 0.0  # accounts whose clients come from the world's common SDK pool
+    routed_share: float = 0.0  # accounts reaching the API through one of 1-3 resellers
     team: tuple[int, int] = (1, 1)  # accounts per org (shared org id and payment)
     fingerprints: tuple[int, int] = (1, 2)
     shared_fingerprints: bool = False

@@ -13,9 +13,8 @@ from typing import Final
 import numpy as np
 
 from models.simulator.config import ScenarioConfig
-from models.simulator.draws import U64, pick, random64, rng_for
+from models.simulator.draws import U64, Rng, hex_id, pick, random64, rng_for
 
-# code, UTC offset (h), offset spread (h), share of consumer/business ASNs, share of cloud ASNs
 # code, UTC offset (h), offset spread (h), share of consumer/business ASNs, share of cloud ASNs
 COUNTRIES: Final = (
     ("US", -6.0, 1.5, 0.24, 0.42),
@@ -83,6 +82,9 @@ _OCTETS: Final = tuple(
     }
 )
 N_COMMON: Final = 60  # prompts every human sends now and then ("hi", "translate this")
+# Client fingerprints of popular SDKs and HTTP libraries, shared by many unrelated accounts
+# (popularity ~ 1/rank); only scenario-family tactics hand them out.
+N_SDK: Final = 24
 PUBLIC_BENCHMARKS: Final = 6
 BENCHMARK_QUESTIONS: Final = 150
 
@@ -107,6 +109,12 @@ class World:
     nets: list[tuple[int, str, str, str]]  # asn, asn_type, country, ip
     keys: list[str]
     fingerprints: list[str]
+    sdk: list[int]  # indices into ``fingerprints``: the common SDK pool, most popular first
+
+    def pick_sdk(self, rng: Rng, n: int) -> list[int]:
+        """Up to ``n`` distinct SDK fingerprints, popular ones more likely."""
+        weights = [1.0 / (rank + 1) for rank in range(len(self.sdk))]
+        return sorted({self.sdk[int(k)] for k in pick(rng, weights, n)})
 
     def add_net(self, asn: Asn, host: tuple[int, int]) -> int:
         ip = f"{asn.prefix[0]}.{asn.prefix[1]}.{host[0]}.{host[1]}"
@@ -136,6 +144,7 @@ def build_world(config: ScenarioConfig) -> World:
                     weight=float(rng.lognormal(0.0, 1.0)),
                 )
             )
+    sdk_rng = rng_for(config.seed, "sdk")  # its own generator: the pool changes no other draw
     return World(
         config=config,
         pools=pools,
@@ -143,5 +152,6 @@ def build_world(config: ScenarioConfig) -> World:
         benchmarks=[random64(rng, BENCHMARK_QUESTIONS) for _ in range(PUBLIC_BENCHMARKS)],
         nets=[],
         keys=[],
-        fingerprints=[],
+        fingerprints=[hex_id(sdk_rng, "fp_", 16) for _ in range(N_SDK)],
+        sdk=list(range(N_SDK)),
     )

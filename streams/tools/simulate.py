@@ -10,6 +10,7 @@ from pathlib import Path
 
 from models.simulator import (
     CAMPAIGNS,
+    CELL_NAMES,
     ScenarioConfig,
     parse_campaigns,
     simulate,
@@ -38,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.campaigns,
         help=f"comma-separated subset of {','.join(CAMPAIGNS)} ('none': benign only)",
     )
+    parser.add_argument(
+        "--cell",
+        choices=CELL_NAMES,
+        default=defaults.cell,
+        help="scenario-family cell: tactics drawn per seed (default: the fixed tables)",
+    )
 
 
 def _progress_printer() -> Callable[[int, int], None]:
@@ -59,13 +66,20 @@ def run(args: argparse.Namespace) -> int:
     """``distillguard simulate``: write a labelled scenario and print what is in it."""
     try:
         config = ScenarioConfig(
-            seed=args.seed, days=args.days, scale=args.scale, campaigns=args.campaigns
+            seed=args.seed,
+            days=args.days,
+            scale=args.scale,
+            campaigns=args.campaigns,
+            cell=args.cell,
         )
     except ValueError as exc:
         print(f"simulate: {exc}", file=sys.stderr)
         return 2
     began = time.perf_counter()
-    print(f"simulate: generating {config.days:g} days at scale {config.scale:g}", file=sys.stderr)
+    print(
+        f"simulate: generating {config.days:g} days at scale {config.scale:g}, cell {config.cell}",
+        file=sys.stderr,
+    )
     scenario = simulate(config)
     print(
         f"simulate: {len(scenario.events):,} events in {time.perf_counter() - began:.1f}s; "
@@ -75,5 +89,7 @@ def run(args: argparse.Namespace) -> int:
     events_path, labels_path = write_scenario(scenario, args.out, _progress_printer())
     print(f"simulate: done in {time.perf_counter() - began:.1f}s", file=sys.stderr)
     print(summary(scenario))
+    if config.cell != "default":
+        print(f"cell {config.cell}: the drawn tactics are under 'tactics' in {labels_path.name}")
     print(f"wrote {events_path} and {labels_path}")
     return 0

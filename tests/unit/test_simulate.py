@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import re
 import subprocess
 import sys
@@ -31,6 +32,12 @@ from streams.tools.simulate import add_arguments, run
 
 SMALL = ScenarioConfig(seed=7, days=1.0, scale=0.05)
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
+# Populations of the fixed tables; ``launch_surge`` exists only in scenario-family cells.
+DEFAULT_KINDS = {*BENIGN, *CAMPAIGNS} - {"launch_surge"}
+# SMALL's events and labels as the simulator wrote them before the scenario family existed
+# (computed from that code): the default cell must keep producing exactly these bytes.
+SMALL_EVENTS_SHA256 = "5b7efc872f5178778b2ce1c6b9aae4c6f926982a27b1e2463484b158e17cbe74"
+SMALL_LABELS_SHA256 = "5b5b27398de53ea7e62de9f22c1ed14ab24cd25fcb0cdf4b71865b9f3c58ebc5"
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +66,18 @@ def test_same_config_same_events_and_labels(scenario: Scenario, events: list) ->
     assert again.labels == scenario.labels
 
 
+def test_default_cell_gives_the_same_bytes_as_before_the_scenario_family(
+    scenario: Scenario,
+) -> None:
+    digest = hashlib.sha256()
+    for batch in scenario.events.batches():
+        digest.update(b"".join(orjson.dumps(e, option=orjson.OPT_APPEND_NEWLINE) for e in batch))
+    assert digest.hexdigest() == SMALL_EVENTS_SHA256
+    assert hashlib.sha256(orjson.dumps(scenario.labels)).hexdigest() == SMALL_LABELS_SHA256
+    assert "tactics" not in scenario.labels and "cell" not in scenario.labels["scenario"]
+    assert dataclasses.replace(SMALL, cell="default") == SMALL
+
+
 def test_another_seed_gives_other_traffic(events: list) -> None:
     other = list(simulate(dataclasses.replace(SMALL, seed=8)).events)
     assert {e["prompt_simhash"] for e in other}.isdisjoint({e["prompt_simhash"] for e in events})
@@ -85,7 +104,7 @@ def test_labels_cover_every_account_and_every_kind(scenario: Scenario, events: l
     labels = scenario.labels
     assert {e["account_id"] for e in events} <= set(labels["accounts"])
     active = Counter(labels["accounts"][e["account_id"]]["kind"] for e in events)
-    assert set(active) == {*BENIGN, *CAMPAIGNS}
+    assert set(active) == DEFAULT_KINDS
     for label in labels["accounts"].values():
         attack = label["kind"] in CAMPAIGNS
         assert label["group"] == ("attack" if attack else "benign")
@@ -179,7 +198,7 @@ def test_campaign_selection_leaves_benign_traffic_unchanged(
 ) -> None:
     hydra_only = simulate(dataclasses.replace(SMALL, campaigns=("hydra",)))
     kinds = {label["kind"] for label in hydra_only.labels["accounts"].values()}
-    assert kinds == {*BENIGN, "hydra"}
+    assert kinds == {*BENIGN, "hydra"} - {"launch_surge"}
     assert set(hydra_only.labels["campaigns"]) == {"hydra"}
     benign = {a for a, label in scenario.labels["accounts"].items() if label["group"] == "benign"}
     assert [e for e in hydra_only.events if e["account_id"] in benign] == [
@@ -210,6 +229,22 @@ def test_cli_writes_files_and_prints_a_summary(tmp_path: Any, capsys: Any) -> No
         parser.parse_args(["--out", str(tmp_path), "--campaigns", "hydra,nope"])
 
 
+def test_cli_cell_draws_the_family_and_records_its_tactics(tmp_path: Any, capsys: Any) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    base = ["--out", str(tmp_path), "--days", "0.25", "--scale", "0.02", "--seed", "5"]
+    assert run(parser.parse_args([*base, "--cell", "aged-fleet"])) == 0
+    assert "cell aged-fleet" in capsys.readouterr().out
+    labels = orjson.loads((tmp_path / "labels.json").read_bytes())
+    assert labels["scenario"]["cell"] == "aged-fleet"
+    assert set(labels["tactics"]) == {*BENIGN, *CAMPAIGNS}
+    assert all(0.5 <= labels["tactics"][c]["aged_share"] <= 0.8 for c in CAMPAIGNS[:4])
+    with pytest.raises(SystemExit):
+        parser.parse_args([*base, "--cell", "nope"])
+    with pytest.raises(ValueError, match="unknown cell 'nope'; choose from default, family"):
+        ScenarioConfig(cell="nope")
+
+
 def test_campaign_names_parse_without_argparse() -> None:
     assert parse_campaigns(" hydra, bulk_harvest ") == ("hydra", "bulk_harvest")
     assert parse_campaigns("none") == parse_campaigns("") == ()
@@ -221,7 +256,7 @@ def test_summary_counts_accounts_and_events(scenario: Scenario) -> None:
     lines = summary(scenario).splitlines()
     assert lines[0].split() == ["group", "kind", "/", "campaign", "accounts", "active", "events"]
     rows = {line.split()[1]: line.split() for line in lines[1:-2]}
-    assert set(rows) == {*BENIGN, *CAMPAIGNS}
+    assert set(rows) == DEFAULT_KINDS
     assert rows["chat"][2] == "75"
     assert lines[-2].split()[-1] == f"{len(scenario.events):,}"
     assert lines[-1].startswith("event time: 2026-09-01T")
