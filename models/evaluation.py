@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,17 @@ class GroupRow:
     events: int = 0
     served_before_throttle: int = 0
     first_to_throttle_s: list[float] = field(default_factory=list)
+    start_to_throttle_s: list[float] = field(default_factory=list)  # from the campaign's start
     start_ts: float | None = None
     first_member_throttle_ts: float | None = None
     # Campaign entities (campaign alerts whose listed members are mostly this campaign's).
     entities: set[str] = field(default_factory=set)
     detected_ts: float | None = None  # first such campaign alert
     served_after_detection: int = 0  # member requests between detection and their throttle
+    # The first signal on the campaign: any alert naming a member, or a member's throttle.
+    member_alert_ts: float | None = None
+    served_before_member_alert: int = 0
+    served_after_member_alert: int = 0  # between that signal and each member's throttle
 
     @property
     def throttle_rate(self) -> float:
@@ -62,6 +67,14 @@ class GroupRow:
     @property
     def served_after_detection_share(self) -> float:
         return self.served_after_detection / self.events if self.events else 0.0
+
+    @property
+    def served_before_member_alert_share(self) -> float:
+        return self.served_before_member_alert / self.events if self.events else 0.0
+
+    @property
+    def served_after_member_alert_share(self) -> float:
+        return self.served_after_member_alert / self.events if self.events else 0.0
 
 
 @dataclass
@@ -84,20 +97,24 @@ class Report:
 
 def index_events(path: Path, labels: dict[str, Any]) -> dict[str, AccountTraffic]:
     """Per account: first event time; every event time for attack accounts (served share)."""
+    with path.open("rb") as handle:
+        return index_requests((orjson.loads(line) for line in handle if line.strip()), labels)
+
+
+def index_requests(
+    events: Iterable[Mapping[str, Any]], labels: dict[str, Any]
+) -> dict[str, AccountTraffic]:
+    """``index_events`` over events already in memory (the matrix never writes a file)."""
     accounts = labels["accounts"]
     out: dict[str, AccountTraffic] = {}
-    with path.open("rb") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            event = orjson.loads(line)
-            account, ts = event["account_id"], float(event["ts"])
-            traffic = out.get(account)
-            if traffic is None:
-                traffic = out[account] = AccountTraffic(first_ts=ts)
-            traffic.first_ts = min(traffic.first_ts, ts)
-            if accounts.get(account, {}).get("group") == "attack":
-                traffic.ts.append(ts)
+    for event in events:
+        account, ts = event["account_id"], float(event["ts"])
+        traffic = out.get(account)
+        if traffic is None:
+            traffic = out[account] = AccountTraffic(first_ts=ts)
+        traffic.first_ts = min(traffic.first_ts, ts)
+        if accounts.get(account, {}).get("group") == "attack":
+            traffic.ts.append(ts)
     for traffic in out.values():
         traffic.ts.sort()
     return out
@@ -112,7 +129,7 @@ def evaluate(
     """Account-level metrics per benign kind and per campaign, plus overall precision/recall."""
     accounts: dict[str, dict[str, Any]] = labels["accounts"]
     alerts = list(alerts)
-    found = _campaign_entities(alerts, accounts)
+    found = campaign_entities(alerts, accounts)
     first_alert: dict[str, float] = {}
     best_score: dict[str, float] = {}
     for alert in alerts:
@@ -136,6 +153,7 @@ def evaluate(
     rows: dict[str, GroupRow] = {}
     campaigns = labels.get("campaigns", {})
     throttle_times: dict[str, list[float]] = defaultdict(list)
+    members: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
     for account, label in accounts.items():
         if account not in traffic:
             continue  # labelled but silent in this run
@@ -159,7 +177,10 @@ def evaluate(
                 row.first_member_throttle_ts = throttled_at
             if label["group"] == "attack":
                 throttle_times[name].append(throttled_at)
+                if row.start_ts is not None:
+                    row.start_to_throttle_s.append(throttled_at - row.start_ts)
         if label["group"] == "attack":
+            members[name].append((account, throttled_at))
             row.events += len(seen.ts)
             cut = (
                 bisect.bisect_left(seen.ts, throttled_at)
@@ -171,6 +192,8 @@ def evaluate(
                 row.served_after_detection += max(
                     0, cut - bisect.bisect_left(seen.ts, row.detected_ts)
                 )
+    for name, listed in members.items():
+        _served_around_first_signal(rows[name], listed, traffic, first_alert)
 
     attack = [a for a, lab in accounts.items() if lab["group"] == "attack" and a in traffic]
     benign = [a for a, lab in accounts.items() if lab["group"] == "benign" and a in traffic]
@@ -192,6 +215,29 @@ def evaluate(
     )
 
 
+def _served_around_first_signal(
+    row: GroupRow,
+    members: list[tuple[str, float | None]],
+    traffic: dict[str, AccountTraffic],
+    first_alert: dict[str, float],
+) -> None:
+    """Member traffic before the campaign's first signal (an alert naming any member, or a
+    member's throttle) and between it and each member's own throttle."""
+    signals = [t for a, t in members if t is not None] + [
+        first_alert[a] for a, _ in members if a in first_alert
+    ]
+    if not signals:
+        row.served_before_member_alert = row.served_before_throttle
+        return
+    row.member_alert_ts = signal = min(signals)
+    for account, throttled_at in members:
+        ts = traffic[account].ts
+        cut = len(ts) if throttled_at is None else bisect.bisect_left(ts, throttled_at)
+        before = min(cut, bisect.bisect_left(ts, signal))
+        row.served_before_member_alert += before
+        row.served_after_member_alert += cut - before
+
+
 def attach_trigger_times(
     commands: list[dict[str, Any]], requests: Iterable[dict[str, Any]]
 ) -> None:
@@ -205,7 +251,7 @@ def attach_trigger_times(
             command["_trigger_kafka_ts_ms"] = request["_kafka_ts_ms"]
 
 
-def _campaign_entities(
+def campaign_entities(
     alerts: list[dict[str, Any]], accounts: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, float]]:
     """labelled campaign -> {campaign entity id: first alert event time}, attributing each

@@ -9,7 +9,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from models.evaluation import attach_trigger_times, evaluate, index_events, render_markdown
+from models.evaluation import (
+    attach_trigger_times,
+    evaluate,
+    index_events,
+    index_requests,
+    render_markdown,
+)
 from streams.tools import plots
 from streams.tools.report import headline, write_report
 
@@ -73,6 +79,23 @@ def test_metrics_have_the_expected_values(tmp_path: Path) -> None:
     text = render_markdown(report)
     assert "| attack | bulk_harvest | 2 | 1 | 1 | 50.0% |" in text
     assert "4.2 h" not in text and "0.1 h" in text  # first request -> throttle: 200 s
+
+
+def test_time_from_campaign_start_and_traffic_around_the_first_signal(tmp_path: Path) -> None:
+    traffic = index_events(write_events(tmp_path / "events.jsonl"), LABELS)
+    rows = [orjson.loads(line) for line in (tmp_path / "events.jsonl").read_bytes().splitlines()]
+    assert index_requests(rows, LABELS) == traffic  # the in-memory index is the file's
+    alerts = [{"entity_type": "account", "entity_id": "a1", "event_ts": 250.0, "score": 0.9}]
+    report = evaluate(LABELS, traffic, alerts, [command("a1", 300.0)])
+    bulk = {r.name: r for r in report.rows}["bulk_harvest"]
+    assert bulk.start_to_throttle_s == [250.0]  # campaign start 50 -> a1 throttled at 300
+    # First signal: a1's alert at 250. Before it a1 served 100, 200 and a2 150; after it, a2's
+    # 250 (a2 is never throttled); a1's 300 and 400 come at or after its throttle.
+    assert bulk.member_alert_ts == 250.0
+    assert (bulk.served_before_member_alert, bulk.served_after_member_alert) == (3, 1)
+    assert bulk.served_before_member_alert_share == 0.5
+    silent = {r.name: r for r in evaluate(LABELS, traffic, [], []).rows}["bulk_harvest"]
+    assert silent.member_alert_ts is None and silent.served_before_member_alert == 6
 
 
 def test_commands_get_their_trigger_request_timestamp() -> None:
