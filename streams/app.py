@@ -29,6 +29,7 @@ from streams.control.policy import PolicyHolder
 from streams.emit import DecisionSender
 from streams.settings import Settings
 from streams.topics import WorkerTopics, declare_topics
+from streams.wiring import Wiring
 
 SESSION_TIMEOUT_S: Final = 10.0
 
@@ -100,11 +101,10 @@ def create_app(
     recent = RecentAlerts()
     sender.on_alert(recent.add)
     network_risk, campaign_view = NetworkRiskView(), CampaignView()
-    asn = AsnAgent(app, settings, topics, policy, sender)
-    campaigns = CampaignAgents(app, settings, topics, policy, sender)
-    accounts = AccountAgent(
-        app, settings, topics, policy, sender, counters, network_risk, campaign_view, asn, campaigns
-    )
+    wiring = Wiring(app, settings, topics, policy, sender)
+    asn = AsnAgent(wiring)
+    campaigns = CampaignAgents(wiring)
+    accounts = AccountAgent(wiring, counters, network_risk, campaign_view, asn, campaigns)
     changes = PolicyChanges(policy, topics.control, topics.audit, sender)
     _follow(app, settings, settings.asn_risk_topic, network_risk.apply)
     _follow(app, settings, settings.campaigns_topic, campaign_view.apply_record)

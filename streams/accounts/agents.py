@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import faust
 import orjson
 import structlog
 from faust.types import EventT, StreamT
@@ -29,12 +28,9 @@ from streams.asn.evidence import NetworkRiskView
 from streams.campaigns.agents import CampaignAgents
 from streams.campaigns.evidence import CampaignView
 from streams.codec import deadletter_record
-from streams.control.policy import PolicyHolder
-from streams.emit import DecisionSender
 from streams.faust_glue import batches, json_table, use_partition_of
 from streams.population import partitioned_population
-from streams.settings import Settings
-from streams.topics import WorkerTopics
+from streams.wiring import Wiring
 
 log = structlog.get_logger(__name__)
 
@@ -54,25 +50,21 @@ class AccountAgent:
 
     def __init__(
         self,
-        app: faust.App,
-        settings: Settings,
-        topics: WorkerTopics,
-        policy: PolicyHolder,
-        sender: DecisionSender,
+        wiring: Wiring,
         counters: Counter[str],
         network_risk: NetworkRiskView,
         campaign_view: CampaignView,
         asn: AsnAgent,
         campaigns: CampaignAgents,
     ) -> None:
+        app, settings, topics = wiring.app, wiring.settings, wiring.topics
         self.table = json_table(app, settings, "accounts", "AccountState records by account_id.")
         self.population = partitioned_population(
             app, settings, "population", new_account_population, settings.topics.requests
         )
-        self._settings = settings
         self._deadletter = topics.deadletter
-        self._policy = policy
-        self._sender = sender
+        self._policy = wiring.policy
+        self._sender = wiring.sender
         self._counters = counters
         self._network_risk = network_risk
         self._campaign_view = campaign_view

@@ -9,40 +9,30 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import faust
 import orjson
 from faust.types import EventT, StreamT
 
 from models import asn as asn_model
 from models.pipeline import new_asn_population, process_asn_activity
 from models.risk import moved
-from streams.control.policy import PolicyHolder
-from streams.emit import DecisionSender
 from streams.faust_glue import batches, each_internal_event, json_table
 from streams.population import partitioned_population
-from streams.settings import Settings
-from streams.topics import WorkerTopics
+from streams.wiring import Wiring
 
 
 class AsnAgent:
     """The ASN table, the network population models and the agent over activity."""
 
-    def __init__(
-        self,
-        app: faust.App,
-        settings: Settings,
-        topics: WorkerTopics,
-        policy: PolicyHolder,
-        sender: DecisionSender,
-    ) -> None:
+    def __init__(self, wiring: Wiring) -> None:
+        app, settings, topics = wiring.app, wiring.settings, wiring.topics
         self.table = json_table(app, settings, "asns", "AsnState records by ASN.")
         self.population = partitioned_population(
             app, settings, "asn-population", new_asn_population, settings.asn_activity_topic
         )
         self._activity = topics.asn_activity
         self._risk = topics.asn_risk
-        self._policy = policy
-        self._sender = sender
+        self._policy = wiring.policy
+        self._sender = wiring.sender
 
         async def process_asn_activity_stream(stream: StreamT[Any]) -> None:
             async for events in batches(stream, settings):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import faust
 import orjson
 import structlog
 from faust.types import EventT, StreamT
@@ -21,11 +20,9 @@ from faust.types import EventT, StreamT
 from models.campaigns import CampaignRegistry, campaign_records
 from models.decide import Decision
 from models.linkage import GroupEvidence, LinkGroup, Member, process_links
-from streams.control.policy import PolicyHolder
-from streams.emit import DecisionSender
 from streams.faust_glue import batches, each_internal_event, json_table
-from streams.settings import Settings
-from streams.topics import WorkerTopics, partition_of
+from streams.topics import partition_of
+from streams.wiring import Wiring
 
 log = structlog.get_logger(__name__)
 
@@ -37,14 +34,9 @@ REGISTRY_KEY: Final = b"registry"
 class CampaignAgents:
     """The link-group table and agent, and the campaign registry with its agent."""
 
-    def __init__(
-        self,
-        app: faust.App,
-        settings: Settings,
-        topics: WorkerTopics,
-        policy: PolicyHolder,
-        sender: DecisionSender,
-    ) -> None:
+    def __init__(self, wiring: Wiring) -> None:
+        app, settings, topics = wiring.app, wiring.settings, wiring.topics
+
         def table(name: str, help: str) -> Any:
             return json_table(app, settings, name, help)
 
@@ -59,8 +51,8 @@ class CampaignAgents:
         )
         self._partitions = settings.partitions
         self._topics = topics
-        self._policy = policy
-        self._sender = sender
+        self._policy = wiring.policy
+        self._sender = wiring.sender
         self._swept_at: dict[str, float] = {}  # stage -> event time of its last sweep
 
         async def process_links_stream(stream: StreamT[Any]) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from tests.integration.harness import (
     Names,
+    WorkerProcess,
     produce,
     request_message,
     start_broker,
@@ -44,6 +45,15 @@ def wait_until(condition: Any, timeout_s: float, what: str) -> float:
     return time.monotonic() - start
 
 
+def ready_worker(bootstrap: str, work: Path) -> tuple[WorkerProcess, Names, str]:
+    """A worker with fresh names, once ``/ready`` answers 200; and its web port."""
+    names = Names()
+    worker = start_worker(bootstrap, names, work)
+    port = worker.env["DG_WEB_PORT"]
+    wait_until(lambda: get(port, "/ready")[0] == 200, 60, "ready")
+    return worker, names, port
+
+
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     state = tmp_path / "kafka"
@@ -58,11 +68,8 @@ def test_a_broker_outage_turns_ready_off_and_loses_no_event(
     own_broker: tuple[Path, str], tmp_path: Path
 ) -> None:
     state, bootstrap = own_broker
-    names = Names()
-    worker = start_worker(bootstrap, names, tmp_path)
-    port = worker.env["DG_WEB_PORT"]
+    worker, names, port = ready_worker(bootstrap, tmp_path)
     try:
-        wait_until(lambda: get(port, "/ready")[0] == 200, 60, "ready")
         events = benign_background(n_accounts=60, duration_s=4 * 3600)
         half = len(events) // 2
         produce(bootstrap, names.topic("requests"), [request_message(e) for e in events[:half]])
@@ -111,11 +118,8 @@ def test_sigterm_during_an_outage_exits_within_the_bound(
     from streams.worker import SHUTDOWN_BOUND_S
 
     state, bootstrap = own_broker
-    names = Names()
-    worker = start_worker(bootstrap, names, tmp_path)
-    port = worker.env["DG_WEB_PORT"]
+    worker, names, port = ready_worker(bootstrap, tmp_path)
     try:
-        wait_until(lambda: get(port, "/ready")[0] == 200, 60, "ready")
         events = benign_background(n_accounts=20, duration_s=3600)
         produce(bootstrap, names.topic("requests"), [request_message(e) for e in events])
         stop_broker(state)
