@@ -1,5 +1,6 @@
-"""Faults on the real broker: a broker outage while the worker runs (its own broker, so the
-other tests' broker stays up)."""
+"""Faults on the real broker: a broker outage while the worker runs and SIGTERM during one
+(each on a broker of its own, so the other tests' broker stays up), and a worker killed
+while another one in its group runs."""
 
 from __future__ import annotations
 
@@ -14,16 +15,19 @@ from typing import Any
 import orjson
 import pytest
 
+from streams.settings import load_settings
 from tests.integration.harness import (
     Names,
     WorkerProcess,
+    consume_until,
     produce,
     request_message,
+    run_through_worker,
     start_broker,
     start_worker,
     stop_broker,
 )
-from tests.traffic import benign_background
+from tests.traffic import benign_background, burst, in_time_order
 
 OUTAGE_S = 30.0
 
@@ -133,3 +137,54 @@ def test_sigterm_during_an_outage_exits_within_the_bound(
         assert took <= SHUTDOWN_BOUND_S + 5
     finally:
         worker.stop()
+
+
+def throttled(commands: list[dict[str, Any]]) -> set[str]:
+    return {
+        c["entity_id"]
+        for c in commands
+        if c["entity_type"] == "account" and c["action"] in ("throttle", "block")
+    }
+
+
+def test_a_killed_worker_hands_its_partitions_to_the_survivor(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Two workers in one group; one is killed (-9) mid-stream. The survivor takes its
+    partitions, recovers their tables from the changelogs and throttles the same accounts as
+    one uninterrupted worker on the same input."""
+    background = benign_background(n_accounts=60, duration_s=4 * 3600)
+    harvesters = [
+        e
+        for i in range(4)
+        for e in burst(f"harvester-failover-{i}", start_s=3600, duration_s=2400, per_min=30, seed=i)
+    ]
+    events = in_time_order(background, harvesters)
+    reference, _ = run_through_worker(kafka_bootstrap, events, tmp_path / "reference", rate=1500)
+    assert throttled(reference), "precondition: the single worker throttles the harvesters"
+
+    names = Names()
+    first = start_worker(kafka_bootstrap, names, tmp_path / "a")
+    second = start_worker(kafka_bootstrap, names, tmp_path / "b")
+    try:
+        settings = load_settings({**names.env, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+        half = len(events) // 2
+        produce(kafka_bootstrap, names.topic("requests"), map(request_message, events[:half]))
+        wait_until(
+            lambda: get(first.env["DG_WEB_PORT"], "/stats")[1]["counters"].get("processed", 0) > 0,
+            60,
+            "the first worker processing",
+        )
+        assert first.proc is not None
+        first.proc.kill()
+        first.proc.wait()
+        killed = time.monotonic()
+        produce(kafka_bootstrap, names.topic("requests"), map(request_message, events[half:]))
+        second.wait_drained(settings, 300)
+        took = time.monotonic() - killed
+        commands = consume_until(kafka_bootstrap, names.topic("throttle"), lambda r: False, 8)
+        print(f"\nfailover: the survivor drained everything {took:.1f} s after the kill")
+        assert throttled(commands) == throttled(reference)
+    finally:
+        first.stop()
+        second.stop()
