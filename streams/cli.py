@@ -85,6 +85,14 @@ def _replay(path: Path, rate: float | None, topic_name: str | None) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score alerts/commands against the simulator's labels; write a report folder."""
+    if args.matrix:
+        from streams.tools import matrix
+
+        return matrix.run(args)
+    if args.events is None or args.labels is None:
+        print("distillguard evaluate: --events and --labels are required", file=sys.stderr)
+        print("(or --matrix: the backtest over seeds x tactic cells)", file=sys.stderr)
+        return 2
     from streams.tools.report import headline, write_report
 
     if args.offline:
@@ -201,8 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(func=cmd_replay)
 
     evaluate = sub.add_parser("evaluate", help=cmd_evaluate.__doc__)
-    evaluate.add_argument("--events", type=Path, required=True, help="the simulated events.jsonl")
-    evaluate.add_argument("--labels", type=Path, required=True, help="the simulated labels.json")
+    evaluate.add_argument("--events", type=Path, help="the simulated events.jsonl")
+    evaluate.add_argument("--labels", type=Path, help="the simulated labels.json")
     evaluate.add_argument("--out", type=Path, default=Path("reports/latest"), help="report folder")
     evaluate.add_argument(
         "--offline",
@@ -210,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the detectors in process over --events instead of reading Kafka's topics",
     )
     evaluate.add_argument("--partitions", type=int, default=8, help="emulated partitions (offline)")
+    from streams.tools import matrix
+
+    matrix.add_arguments(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     from streams.tools import alerts_tail, policy_client

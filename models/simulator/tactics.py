@@ -327,7 +327,9 @@ def markdown_tables() -> str:
         cells.append(f"| `{name}` | {cell.description} | {narrowed} |")
     parts = [
         _table(ATTACK_RANGES, AttackTactics),
+        ["Benign populations:"],
         _table(BENIGN_RANGES, BenignTactics),
+        ["Cells:"],
         cells,
     ]
     return "\n\n".join("\n".join(p) for p in parts) + "\n"

@@ -6,6 +6,7 @@ Kept out of ``models.evaluation`` so the numbers and the Markdown need no plotti
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,37 @@ def write_plots(report: Report, out_dir: Path, start_ts: float | None = None) ->
         ax.set_title("End-to-end latency")
         written.append(_save(fig, out_dir / "latency.png"))
     return written
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """A table of shares in [0, 1] (None: no value), one row per cell of the matrix."""
+
+    rows: list[str]
+    columns: list[str]
+    values: list[list[float | None]]
+    title: str
+
+
+def write_heatmap(heatmap: Heatmap, path: Path) -> Path:
+    """The robustness matrix at a glance: red where recall is low, each square labelled."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grid = [[float("nan") if v is None else v for v in row] for row in heatmap.values]
+    width = 1.6 + 1.45 * len(heatmap.columns)
+    fig, ax = plt.subplots(figsize=(width, 1.2 + 0.45 * len(heatmap.rows)))
+    image = ax.imshow(grid, cmap="RdYlGn", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(heatmap.columns)), heatmap.columns, rotation=20, ha="right")
+    ax.set_yticks(range(len(heatmap.rows)), heatmap.rows)
+    for i, row in enumerate(heatmap.values):
+        for j, value in enumerate(row):
+            ax.text(j, i, "-" if value is None else f"{value:.0%}", ha="center", va="center")
+    ax.set_title(heatmap.title)
+    fig.colorbar(image, ax=ax)
+    return _save(fig, path)
 
 
 def _save(fig: Any, path: Path) -> Path:

@@ -167,3 +167,14 @@ def test_the_arithmetic_needs_no_plotting_library() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_evaluate_needs_events_and_labels_unless_it_runs_the_matrix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from streams.cli import build_parser
+
+    args = build_parser().parse_args(["evaluate", "--offline", "--out", str(tmp_path)])
+    assert args.func(args) == 2
+    assert "--events and --labels are required" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
