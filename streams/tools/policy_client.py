@@ -1,5 +1,5 @@
 """``distillguard policy ...``: read and change the live policy through a worker's API
-(DG_API_URL, default http://127.0.0.1:6066; writes send DG_API_TOKEN as a bearer token)."""
+(``DG_API_URL``; writes send ``DG_API_TOKEN`` as a bearer token; both from the settings)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-DEFAULT_URL = "http://127.0.0.1:6066"
+from streams.settings import load_settings
 
 
 class ApiError(RuntimeError):
@@ -19,16 +19,16 @@ class ApiError(RuntimeError):
 
 
 def api_url() -> str:
-    return os.environ.get("DG_API_URL", "").strip() or DEFAULT_URL
+    return load_settings().api_url
 
 
 def call(method: str, path: str, body: Any = None) -> Any:
     req = urllib.request.Request(
         api_url() + path, data=None if body is None else orjson.dumps(body), method=method
     )
-    token = os.environ.get("DG_API_TOKEN", "").strip()
+    token = load_settings().api_token
     if token and method != "GET":
-        req.add_header("Authorization", f"Bearer {token}")
+        req.add_header("Authorization", f"Bearer {token.reveal()}")
     try:
         with urllib.request.urlopen(req, timeout=15) as res:
             return orjson.loads(res.read())
