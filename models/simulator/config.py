@@ -69,7 +69,8 @@ class ScenarioConfig:
     start_ts: float = 1_788_220_800.0  # 2026-09-01T00:00:00Z, a Tuesday
     campaigns: tuple[str, ...] = CAMPAIGNS
     # A region of the scenario family (models.simulator.tactics.CELLS): every population's
-    # tactics drawn per seed; "default" is the tables below as they are.
+    # tactics drawn per seed, replacing the fields below that they draw (accounts, per_day,
+    # start_h, ramp_h, a campaign's asns); "default" is the fields as they are.
     cell: str = "default"
     # Benign kinds.
     chat: PopulationParams = PopulationParams(1500, (1.0, 150.0), asns=200)
