@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import structlog
 from aiokafka.client import AIOKafkaClient
+from aiokafka.protocol.metadata import MetadataRequest_v1
 
 log = structlog.get_logger(__name__)
 
@@ -18,6 +19,7 @@ PROBE_EVERY_S: Final = 2.0
 PROBE_TIMEOUT_S: Final = 3.0
 # Reachable while the last answer is this recent (two probes may be lost to a slow broker).
 UNHEALTHY_AFTER_S: Final = 3 * PROBE_EVERY_S + PROBE_TIMEOUT_S
+BROKERS_ONLY: Final = MetadataRequest_v1(topics=[])  # an empty list: no topic's metadata
 
 
 class BrokerProbe:
@@ -30,33 +32,46 @@ class BrokerProbe:
         return self._last_ok is not None and time.monotonic() - self._last_ok < UNHEALTHY_AFTER_S
 
     async def run(self) -> None:
-        """Probe forever (a task of the app); transitions are logged once each."""
-        client = AIOKafkaClient(
-            request_timeout_ms=int(PROBE_TIMEOUT_S * 1000), **self._connection()
-        )
+        """Probe forever (a task of the app); transitions are logged once each. A failed
+        probe drops its client: the next one connects and bootstraps afresh (a restarted
+        broker is not reached through the old client's dead connections)."""
+        client: AIOKafkaClient | None = None
         try:
             while True:
-                await self._probe(client)
+                if client is None:
+                    client = AIOKafkaClient(
+                        request_timeout_ms=int(PROBE_TIMEOUT_S * 1000), **self._connection()
+                    )
+                    fresh = True
+                if not await self._probe(client, fresh):
+                    await client.close()
+                    client = None
+                fresh = False
                 await asyncio.sleep(PROBE_EVERY_S)
         finally:
-            await client.close()
+            if client is not None:
+                await client.close()
 
-    async def _probe(self, client: AIOKafkaClient) -> None:
+    async def _probe(self, client: AIOKafkaClient, fresh: bool) -> bool:
         try:
-            # bootstrap() learns the brokers (and is the request itself, the first time);
-            # afterwards a metadata request to any known broker answers.
-            request = client.fetch_all_metadata() if self._last_ok else client.bootstrap()
-            await asyncio.wait_for(request, PROBE_TIMEOUT_S)
+            # A fresh client bootstraps (that is the request); afterwards a metadata request
+            # for no topic (brokers only: cheap on a cluster of thousands of topics).
+            if fresh:
+                await asyncio.wait_for(client.bootstrap(), PROBE_TIMEOUT_S)
+            else:
+                node = client.get_random_node()
+                await asyncio.wait_for(client.send(node, BROKERS_ONLY), PROBE_TIMEOUT_S)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             if self._down_since is None and not self.reachable():
                 self._down_since = time.monotonic()
                 log.warning("broker unreachable", error=type(exc).__name__)
-            return
+            return False
         if self._down_since is not None:
             log.info(
                 "broker reachable again", after_s=round(time.monotonic() - self._down_since, 1)
             )
             self._down_since = None
         self._last_ok = time.monotonic()
+        return True
