@@ -145,10 +145,11 @@ def _wire(item: Alert | Command) -> dict[str, Any]:
     return item.to_wire(emitted_at=item.event_ts)
 
 
-def throttled_accounts(result: BacktestResult) -> set[str]:
+def throttled_accounts(commands: Iterable[dict[str, Any]]) -> set[str]:
+    """Accounts that a throttle or block command names (wire-format commands)."""
     return {
         c["entity_id"]
-        for c in result.commands
+        for c in commands
         if c["entity_type"] == "account" and c["action"] in ("throttle", "block")
     }
 
@@ -164,7 +165,7 @@ def compare_policies(
     throttled accounts added and removed, by benign kind / campaign when labelled."""
     before = run_backtest(lines, current, partitions)
     after = run_backtest(lines, candidate, partitions)
-    old, new = throttled_accounts(before), throttled_accounts(after)
+    old, new = throttled_accounts(before.commands), throttled_accounts(after.commands)
     accounts = (labels or {}).get("accounts", {})
 
     def group(account: str) -> str:

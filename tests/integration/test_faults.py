@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
+from models.backtest import throttled_accounts
 from streams.settings import load_settings
 from tests.integration.harness import (
     Names,
@@ -139,14 +140,6 @@ def test_sigterm_during_an_outage_exits_within_the_bound(
         worker.stop()
 
 
-def throttled(commands: list[dict[str, Any]]) -> set[str]:
-    return {
-        c["entity_id"]
-        for c in commands
-        if c["entity_type"] == "account" and c["action"] in ("throttle", "block")
-    }
-
-
 def test_a_killed_worker_hands_its_partitions_to_the_survivor(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -161,7 +154,7 @@ def test_a_killed_worker_hands_its_partitions_to_the_survivor(
     ]
     events = in_time_order(background, harvesters)
     reference, _ = run_through_worker(kafka_bootstrap, events, tmp_path / "reference", rate=1500)
-    assert throttled(reference), "precondition: the single worker throttles the harvesters"
+    assert throttled_accounts(reference), "precondition: the single worker throttles the harvesters"
 
     names = Names()
     first = start_worker(kafka_bootstrap, names, tmp_path / "a")
@@ -184,7 +177,7 @@ def test_a_killed_worker_hands_its_partitions_to_the_survivor(
         took = time.monotonic() - killed
         commands = consume_until(kafka_bootstrap, names.topic("throttle"), lambda r: False, 8)
         print(f"\nfailover: the survivor drained everything {took:.1f} s after the kill")
-        assert throttled(commands) == throttled(reference)
+        assert throttled_accounts(commands) == throttled_accounts(reference)
     finally:
         first.stop()
         second.stop()
