@@ -29,6 +29,9 @@ from models.units import DAY, HOUR, MINUTE
 
 # The account's own baseline forgets on this scale, so a one-hour burst moves it by ~4%.
 BASELINE_TAU: Final = DAY
+# The usual traffic mix forgets on this scale: slower than the baseline, so a shift in what
+# an account asks for stays visible against it for days.
+MIX_TAU: Final = 3 * DAY
 # Floor on the baseline spread (log1p units) so a perfectly steady account is not flagged for
 # a small wobble.
 BASELINE_MIN_STD: Final = 0.35
@@ -54,7 +57,7 @@ VOLUME_FEATURES: Final = (
 class AccountState:
     """Everything distillguard remembers about one account (bounded, see module doc)."""
 
-    VERSION: ClassVar[int] = 3
+    VERSION: ClassVar[int] = 4
 
     first_ts: float = 0.0
     last_ts: float = 0.0
@@ -71,6 +74,7 @@ class AccountState:
     reasoning_24h: float = 0.0
     cot_24h: float = 0.0
     cot_high_24h: float = 0.0
+    cot_high_1h: float = 0.0
     hashed_24h: float = 0.0  # requests that carried a prompt SimHash
     near_dup_24h: float = 0.0
     hosting_24h: float = 0.0
@@ -86,6 +90,10 @@ class AccountState:
     base_req_var: float = 0.0
     base_out_mean: float = 0.0
     base_out_var: float = 0.0
+    # The account's usual traffic mix: share of CoT-elicitation prompts, learned like the
+    # baseline (never while suspected) on MIX_TAU, over ``usual_s`` of event time so far.
+    usual_cot_high: float = 0.0
+    usual_s: float = 0.0
     last_learn_ts: float = 0.0
     last_link_ts: float = 0.0  # event time the account last published its link keys
     decision: DecisionState = field(default_factory=DecisionState)
@@ -107,14 +115,16 @@ class AccountState:
 
     @classmethod
     def decode(cls, raw: list[Any] | None) -> AccountState:
-        """Load a stored record; an unknown version or shape starts the account afresh."""
-        if not raw or raw[0] != cls.VERSION or len(raw) != 3 + len(_LISTS):
+        """Load a stored record; version 3 (before the traffic mix) is read with an empty mix;
+        an unknown version or shape starts the account afresh."""
+        if not raw or raw[0] not in _NUMBERS_OF or len(raw) != 3 + len(_LISTS):
             return cls()
+        names = _NUMBERS_OF[raw[0]]
         numbers, decision, *lists = raw[1:]
-        if len(numbers) != len(_NUMBERS) or len(decision) != 4 or len(lists[-1]) != 24:
+        if len(numbers) != len(names) or len(decision) not in (4, 5) or len(lists[-1]) != 24:
             return cls()
         return cls(
-            **dict(zip(_NUMBERS, numbers, strict=True)),
+            **dict(zip(names, numbers, strict=True)),
             decision=DecisionState.decode(decision),
             **dict(zip(_LISTS, lists, strict=True)),
         )
@@ -131,6 +141,11 @@ _LISTS: Final = (
 _NUMBERS: Final = tuple(
     f.name for f in fields(AccountState) if f.name != "decision" and f.name not in _LISTS
 )
+_ADDED_IN_4: Final = ("cot_high_1h", "usual_cot_high", "usual_s")
+_NUMBERS_OF: Final = {
+    AccountState.VERSION: _NUMBERS,
+    3: tuple(n for n in _NUMBERS if n not in _ADDED_IN_4),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +168,12 @@ class AccountFeatures:
     gap_spread: float  # std of log inter-arrival gaps: low = machine-regular
     hour_entropy: float  # 0 = always the same hour, 1 = around the clock
     burstiness: float  # last-hour rate / last-day average hourly rate
+    requests_last_hour: float  # decayed count (1-h horizon)
+    requests_last_day: float  # decayed count (24-h horizon)
+    cot_high_share_1h: float
+    usual_cot_high_share: float  # the account's usual mix (see AccountState)
+    usual_h: float  # hours of event time the usual mix was learned over
+    sustained_hours: float  # hours of the last day at the current hourly rate (raw sums)
     account_age_days: float | None
     distinct_asns: float
     distinct_ips: float
@@ -200,6 +221,7 @@ def update(state: AccountState, req: Request) -> None:
     state.reasoning_24h = state.reasoning_24h * kd + req.reasoning * wd
     state.cot_24h = state.cot_24h * kd + cot * wd
     state.cot_high_24h = state.cot_high_24h * kd + (cot >= HIGH_COT) * wd
+    state.cot_high_1h = state.cot_high_1h * kh + (cot >= HIGH_COT) * wh
     state.hosting_24h = state.hosting_24h * kd + (req.asn_type == "hosting") * wd
     state.routed_24h = state.routed_24h * kd + (req.routed_via is not None) * wd
     state.error_24h = state.error_24h * kd + ((req.status or 200) >= 400) * wd
@@ -255,6 +277,12 @@ def learn_baseline(state: AccountState) -> None:
     state.base_out_mean, state.base_out_var = ew_update(
         state.base_out_mean, state.base_out_var, out_level, weight
     )
+    elapsed = max(now - state.base_ts, 0.0)
+    # A time-weighted running mean until MIX_TAU of history, then exponential forgetting.
+    mix = max(-math.expm1(-elapsed / MIX_TAU), elapsed / max(state.usual_s + elapsed, 1e-9))
+    share = state.cot_high_1h / max(state.req_1h, 1e-9)
+    state.usual_cot_high += mix * (share - state.usual_cot_high)
+    state.usual_s += elapsed
     state.base_ts = max(state.base_ts, now)
 
 
@@ -296,6 +324,12 @@ def features(
         gap_spread=math.sqrt(max(state.gap_var, 0.0)),
         hour_entropy=normalised_entropy(state.hours),
         burstiness=req_hour / max(volume["requests_per_day"] / 24, 1e-9),
+        sustained_hours=state.req_24h / max(state.req_1h, 1e-9),
+        requests_last_hour=state.req_1h,
+        requests_last_day=state.req_24h,
+        cot_high_share_1h=state.cot_high_1h / max(state.req_1h, 1e-9),
+        usual_cot_high_share=state.usual_cot_high,
+        usual_h=state.usual_s / HOUR,
         account_age_days=(now - state.created_ts) / DAY if state.created_ts else None,
         distinct_asns=kmv_estimate(state.asns_kmv, IDENTITY_SKETCH_K),
         distinct_ips=kmv_estimate(state.ips_kmv, IDENTITY_SKETCH_K),

@@ -34,9 +34,13 @@ from models.units import DAY, HOUR
 
 CAMPAIGN_TTL_S: Final = 3 * DAY
 SAMPLE: Final = 20  # member accounts listed in a campaign alert
-# risk = squash(GAIN x young share x harvest share x size x signals): a full-size campaign
-# of young harvest-like accounts linked two ways scores 0.86, four ways 0.98.
-GAIN: Final = 0.5
+# risk = squash(GAIN x harvest share x size x signals x youth factor): the strength of the
+# coordination evidence. A full-size campaign of harvest-like accounts linked two
+# independent ways scores 0.81 when its members are old (a bought or aged fleet) and 0.94
+# when they are young; three ways, 0.92 and 0.99.
+GAIN: Final = 0.7
+# Youth is one factor, not a gate: a fleet of old accounts keeps this share of the evidence.
+OLD_FLEET_FACTOR: Final = 0.6
 
 
 @dataclass(slots=True)
@@ -109,7 +113,8 @@ def assess_campaign(state: CampaignState, policy: Policy) -> Assessment:
     youth, harvest = state.young / n, state.harvest_like / n
     size = min(1.0, n / (2.0 * policy.campaign_min_accounts))
     signals = state.signals()
-    risk = squash(GAIN * youth * harvest * size * signals)
+    youth_factor = OLD_FLEET_FACTOR + (1.0 - OLD_FLEET_FACTOR) * youth
+    risk = squash(GAIN * harvest * size * signals * youth_factor)
     if signals < policy.campaign_min_signals:
         # Fewer independent linking signals than the policy asks: alert only (a shared
         # template alone must never throttle).
@@ -281,9 +286,10 @@ class CampaignRegistry:
         young, harvest = int(member.young(state.last_ts)), int(member.harvest_like())
         record = self.members.get(member.account_id)
         new = record is None or not self._live(record[0])
-        if new and not (young or harvest):
-            # An old, light, non-reasoning account sharing a key with a campaign (a
-            # popular app's template) weighed against the group; it is not a member.
+        if new and not harvest:
+            # An account that does not harvest, however young, sharing a key with a campaign
+            # (a popular app's template, a launch day's stock SDK) weighed against the
+            # group; it is not a member.
             return False
         if record is not None and not new and record[0] != campaign_id:
             return False

@@ -30,28 +30,42 @@ MODEL_VERSION: Final = "dg-1"
 
 @dataclass(slots=True)
 class DecisionState:
-    """What distillguard last said about an entity (four floats, stored with the entity)."""
+    """What distillguard last said about an entity (five floats, stored with the entity).
+
+    An *alert episode* lasts while the entity keeps scoring at or above the alert threshold
+    and ends after ``realert_s`` of event time below it: within one episode an entity is
+    alerted once per escalation (low -> high -> critical), not once per ``realert_s``."""
 
     action: float = 0.0  # index into ACTIONS
     action_until: float = 0.0  # event time the action's TTL ends
-    alert_severity: float = 0.0  # index into SEVERITIES
-    alert_ts: float = 0.0  # event time of the last alert
+    alert_severity: float = 0.0  # index into SEVERITIES: the episode's highest so far
+    alert_ts: float = 0.0  # event time of the episode's last alert
+    alert_seen_ts: float = 0.0  # event time the entity last scored at or above alert
 
     def encode(self) -> list[float]:
-        return [self.action, self.action_until, self.alert_severity, self.alert_ts]
+        return [self.action, self.action_until, self.alert_severity, self.alert_ts,
+                self.alert_seen_ts]  # fmt: skip
 
     @classmethod
     def decode(cls, raw: list[float]) -> DecisionState:
-        return cls(*raw)
+        """A state of four numbers (before episodes) decodes with its alert as last seen."""
+        state = cls(*raw)
+        if len(raw) == 4:
+            state.alert_seen_ts = state.alert_ts
+        return state
 
     def active_action(self, now: float) -> int:
         return int(self.action) if now < self.action_until else 0
 
+    def in_episode(self, now: float, memory_s: float) -> bool:
+        """Whether an alert episode is open: alerted, and at or above alert within
+        ``memory_s`` of ``now``."""
+        return self.alert_severity > 0 and now - max(self.alert_ts, self.alert_seen_ts) < memory_s
+
     def suspected(self, now: float, memory_s: float) -> bool:
-        """Acted on, or alerted within ``memory_s``: such entities must not teach the models
-        what normal looks like (River's ``protect_anomaly_detector`` idea)."""
-        recently_alerted = self.alert_severity > 0 and now - self.alert_ts < memory_s
-        return recently_alerted or self.active_action(now) > 0
+        """Acted on, or in an alert episode: such entities must not teach the models what
+        normal looks like (River's ``protect_anomaly_detector`` idea)."""
+        return self.in_episode(now, memory_s) or self.active_action(now) > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +193,8 @@ def decide(
         return NOTHING
 
     alert = None
-    previous = int(state.alert_severity) if event_ts - state.alert_ts < rules.realert_s else 0
+    previous = int(state.alert_severity) if state.in_episode(event_ts, rules.realert_s) else 0
+    state.alert_seen_ts = max(state.alert_seen_ts, event_ts)
     if severity > previous:
         alert = Alert(
             alert_id=alert_id_for(entity_type, entity_id, severity, event_ts),

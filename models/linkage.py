@@ -4,9 +4,13 @@ fingerprint, and whether the accounts sharing one look like a harvesting operati
 Each account periodically publishes its *link keys* with a small summary of itself (a
 ``Member``); a ``LinkGroup`` per key remembers the recent members (at most
 ``GROUP_MEMBERS``, each forgotten ``MEMBER_TTL_S`` of event time after it was last seen).
-A group is *hot* when enough linked members are young (``models.age``) and harvest-like
-(``models.harvest``); only hot groups reach the campaign registry, so a popular app's many
-old, light, non-reasoning users that share one template never get that far.
+A group is *hot* when enough linked members are harvest-like (``models.harvest``) and the
+key is *pure*: of the distinct accounts that used it over the last one to two days, at least
+``MIN_KEY_PURITY`` were harvest-like. The purity counts every account behind the key, not
+only the ``GROUP_MEMBERS`` remembered, in two KMV sketches per key (the anchor is Metwally
+and Paduano's count of users behind an IP), so a client fingerprint, template or payment
+shared by thousands of ordinary users (a stock SDK string, a popular app's template) carries
+no weight however many harvesters also use it. Only hot groups reach the campaign registry.
 
 Template keys come from ``models.lsh`` bands, so a bucket also collects unrelated prompts
 that happen to share 16 bits; members are counted as linked only when their prompt is
@@ -25,7 +29,7 @@ from models.age import is_young
 from models.harvest import is_harvest_like
 from models.policy import Policy
 from models.request import Request
-from models.sketches import hamming64
+from models.sketches import hamming64, hash32, kmv_add, kmv_estimate
 from models.units import DAY, HOUR, MINUTE
 
 # A suspicious-looking account (young or harvest-like) refreshes its link keys this often in
@@ -41,6 +45,12 @@ WAVE_S: Final = 6 * HOUR  # accounts created this close together signed up in on
 MIN_WAVE: Final = 5  # ... when there are at least this many of them
 # A hot group reports to the registry when it gains a member, else at most this often.
 REPORT_EVERY_S: Final = 15 * MINUTE
+# Key purity: distinct accounts behind a key (and the harvest-like ones) are counted per
+# epoch of this much event time; purity reads the current epoch plus the previous one.
+KEY_EPOCH_S: Final = DAY
+KEY_SKETCH_K: Final = 32  # KMV size: ~18% relative error, 2 x 32 ints per key
+# Below this share of harvest-like accounts behind it, a key links nobody: it is popular.
+MIN_KEY_PURITY: Final = 0.7
 
 KIND_NAMES: Final = {"t": "prompt template", "p": "payment fingerprint", "c": "client fingerprint"}
 
@@ -134,6 +144,7 @@ class GroupEvidence:
     last_ts: float
     members: tuple[Member, ...]  # the linked ones
     wave: int  # most members created within WAVE_S of each other
+    purity: float = 1.0  # harvest-like share of the distinct accounts behind the key
 
     @property
     def young(self) -> int:
@@ -147,45 +158,92 @@ class GroupEvidence:
         n = len(self.members)
         return (
             n >= policy.campaign_min_accounts
+            and self.purity >= MIN_KEY_PURITY
             and self.young >= policy.campaign_min_young_share * n
             and self.harvest_like >= policy.campaign_min_harvest_share * n
         )
 
     def to_wire(self) -> dict[str, Any]:
         rows = [m.row() for m in self.members]
-        return {"key": self.key, "last_ts": self.last_ts, "wave": self.wave, "members": rows}
+        return {"key": self.key, "last_ts": self.last_ts, "wave": self.wave,
+                "purity": round(self.purity, 3), "members": rows}  # fmt: skip
 
     @classmethod
     def from_wire(cls, doc: dict[str, Any]) -> GroupEvidence:
         members = tuple(Member.from_row(row) for row in doc["members"])
-        return cls(str(doc["key"]), float(doc["last_ts"]), members, int(doc["wave"]))
+        purity = float(doc.get("purity", 1.0))
+        return cls(str(doc["key"]), float(doc["last_ts"]), members, int(doc["wave"]), purity)
+
+
+@dataclass(slots=True)
+class KeyPopulation:
+    """Distinct accounts behind one key, and how many of them were harvest-like: two KMV
+    sketches for the current epoch, the estimates of the previous one (bounded: 2 x
+    ``KEY_SKETCH_K`` ints and three floats)."""
+
+    epoch_ts: float = 0.0
+    accounts: list[int] = field(default_factory=list)
+    harvesting: list[int] = field(default_factory=list)
+    previous_accounts: float = 0.0
+    previous_harvesting: float = 0.0
+
+    def encode(self) -> list[Any]:
+        return [self.epoch_ts, self.accounts, self.harvesting, self.previous_accounts,
+                self.previous_harvesting]  # fmt: skip
+
+    @classmethod
+    def decode(cls, raw: list[Any]) -> KeyPopulation:
+        epoch, accounts, harvesting, previous, previous_harvesting = raw
+        return cls(float(epoch), list(accounts), list(harvesting), float(previous),
+                   float(previous_harvesting))  # fmt: skip
+
+    def add(self, member: Member) -> None:
+        if member.last_ts - self.epoch_ts >= KEY_EPOCH_S:
+            self.previous_accounts = round(kmv_estimate(self.accounts, KEY_SKETCH_K), 1)
+            self.previous_harvesting = round(kmv_estimate(self.harvesting, KEY_SKETCH_K), 1)
+            self.epoch_ts, self.accounts, self.harvesting = member.last_ts, [], []
+        h = hash32(member.account_id)
+        kmv_add(self.accounts, h, KEY_SKETCH_K)
+        if member.harvest_like():
+            kmv_add(self.harvesting, h, KEY_SKETCH_K)
+
+    def purity(self) -> float:
+        """Harvest-like share of the distinct accounts behind the key (1.0 before any)."""
+        accounts = kmv_estimate(self.accounts, KEY_SKETCH_K) + self.previous_accounts
+        harvesting = kmv_estimate(self.harvesting, KEY_SKETCH_K) + self.previous_harvesting
+        return min(harvesting / accounts, 1.0) if accounts > 0 else 1.0
 
 
 @dataclass(slots=True)
 class LinkGroup:
-    """The recent members of one link key (bounded; see module doc)."""
+    """The recent members of one link key and the key's population (bounded; module doc)."""
 
-    VERSION: ClassVar[int] = 2
+    VERSION: ClassVar[int] = 3
 
     last_ts: float = 0.0
     reported_ts: float = 0.0  # event time of the last report to the registry
     reported: list[str] = field(default_factory=list)  # the linked members it listed
     members: dict[str, Member] = field(default_factory=dict)
+    population: KeyPopulation = field(default_factory=KeyPopulation)
 
     def encode(self) -> list[Any]:
         rows = [m.row() for m in self.members.values()]
-        return [self.VERSION, self.last_ts, self.reported_ts, self.reported, rows]
+        return [self.VERSION, self.last_ts, self.reported_ts, self.reported, rows,
+                self.population.encode()]  # fmt: skip
 
     @classmethod
     def decode(cls, raw: list[Any] | None) -> LinkGroup:
-        if not raw or raw[0] != cls.VERSION or len(raw) != 5:
+        """A stored group; another version starts the group afresh (it refills in a day)."""
+        if not raw or raw[0] != cls.VERSION or len(raw) != 6:
             return cls()
         members = (Member.from_row(row) for row in raw[4])
         by_id = {m.account_id: m for m in members}
-        return cls(float(raw[1]), float(raw[2]), list(raw[3]), by_id)
+        population = KeyPopulation.decode(raw[5])
+        return cls(float(raw[1]), float(raw[2]), list(raw[3]), by_id, population)
 
     def add(self, member: Member) -> None:
         """Remember a member; past the cap, the least recently seen member is forgotten."""
+        self.population.add(member)
         self.members.pop(member.account_id, None)
         self.members[member.account_id] = member
         self.last_ts = max(self.last_ts, member.last_ts)
@@ -206,6 +264,7 @@ class LinkGroup:
             last_ts=self.last_ts,
             members=tuple(linked),
             wave=_largest_wave(sorted(m.created_ts for m in linked if m.created_ts > 0)),
+            purity=self.population.purity(),
         )
 
 

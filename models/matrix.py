@@ -59,6 +59,7 @@ class StyleRun:
     entities: int  # its accounts and campaign entities that got an alert or a command
     alerts: int
     commands: int
+    start_to_signal_h: float | None = None  # campaign start -> its first alert or throttle
 
     @property
     def recall(self) -> float:
@@ -93,6 +94,10 @@ def _median_h(seconds: list[float]) -> float | None:
     return statistics.median(seconds) / 3600.0 if seconds else None
 
 
+def _since_start_h(start_ts: float | None, ts: float | None) -> float | None:
+    return None if start_ts is None or ts is None else max(ts - start_ts, 0.0) / 3600.0
+
+
 def run_cell(
     seed: int,
     cell: str,
@@ -125,6 +130,7 @@ def run_cell(
             entities=entities,
             alerts=alerts,
             commands=commands,
+            start_to_signal_h=_since_start_h(row.start_ts, row.member_alert_ts),
         )
     run.seconds = time.perf_counter() - began
     return run
@@ -186,6 +192,7 @@ class StyleSummary:
     recall: Stat
     first_to_throttle_h: Stat
     start_to_throttle_h: Stat
+    start_to_signal_h: Stat
     served_before: Stat
     served_after: Stat
     alerts_per_entity_day: Stat
@@ -204,6 +211,7 @@ def summarize_style(runs: list[CellRun], style: str) -> StyleSummary:
         recall=stat(((s.recall, w) for s, w, _ in rows), min),
         first_to_throttle_h=stat(((s.first_to_throttle_h, w) for s, w, _ in rows), max),
         start_to_throttle_h=stat(((s.start_to_throttle_h, w) for s, w, _ in rows), max),
+        start_to_signal_h=stat(((s.start_to_signal_h, w) for s, w, _ in rows), max),
         served_before=stat(((s.served_before_signal, w) for s, w, _ in rows), max),
         served_after=stat(((s.served_after_signal, w) for s, w, _ in rows), max),
         alerts_per_entity_day=stat(

@@ -10,8 +10,10 @@ from typing import Final
 
 from models import asn as asn_model
 from models.account import AccountState, features, learn_baseline, update, volume_vector
+from models.age import is_young
 from models.decide import Decision, decide
 from models.detectors import PopulationTail
+from models.harvest import is_harvest_like
 from models.policy import Policy
 from models.request import Request
 from models.risk import Assessment, Reason
@@ -53,6 +55,15 @@ NETWORK_RISK_FLOOR: Final = 0.05
 ASN_LEARN_EVERY_S: Final = 5 * MINUTE
 
 
+def _young_and_harvest_like(state: AccountState) -> bool:
+    """A young account asking for reasoning: scored even at ordinary volume (early
+    evidence in ``models.scoring``). Cheap: two divisions on the state."""
+    requests = max(state.req_24h, 1e-9)
+    return is_young(state.created_ts, state.last_ts) and is_harvest_like(
+        state.reasoning_24h / requests, state.cot_24h / requests
+    )
+
+
 def process_request(
     state: AccountState,
     req: Request,
@@ -69,7 +80,7 @@ def process_request(
     assessment = NO_RISK
     unusual = any(v > 0 for v in population.excess(vector).values())
     inherits = campaign is not None or (network is not None and network.risk >= NETWORK_RISK_FLOOR)
-    if unusual or inherits:
+    if unusual or inherits or _young_and_harvest_like(state):
         feat = features(
             state,
             warmup_min_events=policy.warmup_min_events,

@@ -54,7 +54,8 @@ class EntityPolicy:
     # Re-send a command once this share of its TTL has passed (in event time) and the entity
     # is still over the threshold; never once per event.
     refresh_after: float = 0.8
-    # An entity alerted at some severity is alerted again at that severity only after this.
+    # An alert episode (models.decide.DecisionState) closes after this long below the alert
+    # threshold; only then is an entity alerted again at a severity it already had.
     realert_s: int = 3600
 
     def validate(self, where: str) -> None:
@@ -135,9 +136,11 @@ class Policy:
     # The evidence bar a group of linked accounts must pass to become (part of) a campaign:
     # this many linked accounts, of which these shares are young and harvest-like; and
     # campaign risk reaches the throttle range only with this many independent linking
-    # signals (template, payment, client fingerprint, signup wave).
+    # signals (template, payment, client fingerprint, signup wave). Youth is no gate by
+    # default (bought and aged accounts are what a determined operator uses): it is one
+    # factor of campaign risk.
     campaign_min_accounts: int = 8
-    campaign_min_young_share: float = 0.5
+    campaign_min_young_share: float = 0.0
     campaign_min_harvest_share: float = 0.5
     campaign_min_signals: int = 2
     # Allow-listed entities are never alerted on or acted against; deny-listed accounts are

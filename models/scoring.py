@@ -21,6 +21,7 @@ from models.age import ESTABLISHED_DAYS, NEW_DAYS, YOUNG_DAYS
 from models.asn import HEAVY_OUTPUT_PER_DAY
 from models.detectors import PopulationTail
 from models.risk import ALERT_ONLY_RISK, Assessment, Reason, squash
+from models.shift import assess_shift
 from models.units import HOUR
 
 # Own-baseline z-scores are scaled so this many standard deviations count like one population
@@ -39,9 +40,12 @@ HARVEST_REFERENCE: Final = 0.5
 # (capped at ALERT_ONLY_RISK); so may an established account's own traffic, while network or
 # campaign evidence can still throttle it.
 VOLUME_ONLY_PROFILE: Final = 0.25
-# A profile this harvest-like on a young account needs less volume evidence.
-SIGNATURE_PROFILE: Final = 0.8
-SIGNATURE_WEIGHT: Final = 0.5
+# Early evidence: a young account whose traffic is this harvest-like needs no volume above
+# the population's edge; its position above the median counts, at this weight, so a
+# harvester at moderate rates is throttled after its first few requests rather than once a
+# day's volume has piled up (new users and launch-day signups sit far below this profile).
+SIGNATURE_PROFILE: Final = 0.5
+SIGNATURE_WEIGHT: Final = 0.6
 # An account's own evidence counts from this many requests on (rates from fewer are noise).
 MIN_EVENTS: Final = 10
 
@@ -115,14 +119,16 @@ def assess_account(
     profile = harvest.account_profile(indicators)
     age = feat.account_age_days
     if profile >= SIGNATURE_PROFILE and age is not None and age < YOUNG_DAYS:
-        # The full harvest signature on a young account: heavy-but-not-extreme volume (above
-        # the population median) already counts, at half weight.
+        # The harvest signature on a young account: volume above the population median
+        # already counts (early evidence).
         position = max(excess.values(), default=-1.0) + 1.0  # tail widths above the median
         volume = max(volume, SIGNATURE_WEIGHT * position)
     evidence = volume * min(profile / HARVEST_REFERENCE, 2.0) * age_factor(age)
     risk = squash(evidence) if feat.events >= MIN_EVENTS else 0.0
-    if profile < VOLUME_ONLY_PROFILE or (age is not None and age >= ESTABLISHED_DAYS):
+    if profile < VOLUME_ONLY_PROFILE or not _may_command_alone(feat):
         risk = min(risk, ALERT_ONLY_RISK)
+    shift = assess_shift(feat)
+    risk = max(risk, shift.score)
     own_risk = risk
     # Old accounts inherit less: a fresh campaign's network does not make a customer with
     # years of history part of it.
@@ -134,15 +140,20 @@ def assess_account(
             (share, Reason("asn_risk", network.risk, None, f"AS{network.asn}: {network.detail}"))
         )
     if campaign is not None:
-        # Membership already required a harvest-like, young group: no profile weighting.
+        # Membership already required a harvest-like group behind a pure key, and campaign
+        # risk already weighs its members' age: no profile or age weighting again here.
         detail = f"member of campaign {campaign.campaign_id}: {campaign.detail}"
-        share = campaign.risk * min(trust, 1.0)
-        inherited.append((share, Reason("campaign_risk", campaign.risk, None, detail)))
+        inherited.append((campaign.risk, Reason("campaign_risk", campaign.risk, None, detail)))
     for share, _ in inherited:
         risk = 1.0 - (1.0 - risk) * (1.0 - share)
+    if campaign is not None and campaign.risk <= ALERT_ONLY_RISK:
+        # An alert-only campaign (too few independent links) must not lift a member into
+        # the throttle range that its own and its network's evidence do not reach.
+        without = 1.0 - (1.0 - own_risk) * (1.0 - inherited[0][0]) if network else own_risk
+        risk = max(without, min(risk, ALERT_ONLY_RISK))
     if risk <= 0.0:
         return Assessment(0.0, ())
-    reasons = _volume_reasons(vector, excess, population) if excess else []
+    reasons = [*shift.reasons, *(_volume_reasons(vector, excess, population) if excess else [])]
     if own and max(own) > 0:
         reasons.append(_own_reason(feat))
     for share, reason in sorted(inherited, key=lambda item: item[0]):
@@ -152,6 +163,28 @@ def assess_account(
             reasons.insert(0 if share > own_risk else len(reasons), reason)
     reasons.extend(_profile_reasons(feat, indicators))
     return Assessment(risk, tuple(reasons))
+
+
+# An account older than YOUNG_DAYS (an eval harness's hours-long benchmark run, a
+# developer's burst) may be throttled on its own evidence only once the load has lasted
+# this long (hours of the last day at the current hourly rate), and only if it asks new
+# questions: an evaluation harness re-sends its benchmark, a harvester wants new outputs.
+SUSTAINED_HOURS: Final = 10.0
+NEW_QUESTIONS: Final = 0.5  # prompt diversity (distinct / requests, lifetime) at least
+
+
+def _may_command_alone(feat: AccountFeatures) -> bool:
+    """Whether an account's own evidence may reach the throttle range: young or of unknown
+    age; older than YOUNG_DAYS only for sustained load of new questions; established
+    (ESTABLISHED_DAYS) never: network or campaign evidence must add to it."""
+    age = feat.account_age_days
+    if age is None or age < YOUNG_DAYS:
+        return True
+    return (
+        age < ESTABLISHED_DAYS
+        and feat.sustained_hours >= SUSTAINED_HOURS
+        and feat.prompt_diversity >= NEW_QUESTIONS
+    )
 
 
 ASN_LABELS: Final = {

@@ -143,16 +143,18 @@ def wait_drained(
         while True:
             tps = [TopicPartition(topic, p) for p in range(partitions)]
             committed = consumer.committed(tps, timeout=10)
-            lag = 0
+            behind = {}
             for tp in committed:
                 _, high = consumer.get_watermark_offsets(tp, timeout=10)
-                lag += high - max(tp.offset, 0)
-            if lag == 0:
+                if high > max(tp.offset, 0):
+                    behind[tp.partition] = high - max(tp.offset, 0)
+            if not behind:
                 return
+            where = ", ".join(f"partition {p}: {n}" for p, n in sorted(behind.items()))
             if time.monotonic() > deadline:
-                raise TimeoutError(f"group {group} still {lag} messages behind on {topic}")
+                raise TimeoutError(f"group {group} still behind on {topic} ({where})")
             if not alive():
-                raise RuntimeError(f"the consumer of {topic} died with {lag} messages to go")
+                raise RuntimeError(f"the consumer of {topic} died behind ({where})")
             time.sleep(0.5)
     finally:
         consumer.close()

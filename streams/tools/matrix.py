@@ -168,9 +168,12 @@ def headline(runs: list[CellRun], split: str) -> str:
     )
     benign = benign_overall(runs)
     alerts, _ = attack_load(runs)
+    laundering = [r.styles["router_laundering"] for r in runs if "router_laundering" in r.styles]
+    signalled = sum(s.start_to_signal_h is not None for s in laundering)
     return (
         f"matrix ({split}: {len(seeds)} seeds x {len(cells)} cells): throttle recall worst/median "
-        f"{recall}; benign throttle rate {benign.pooled:.3%} pooled "
+        f"{recall}; laundering router alerted in {signalled} of {len(laundering)} runs; "
+        f"benign throttle rate {benign.pooled:.3%} pooled "
         f"(worst run {_pct(benign.worst.worst, 2)}); "
         f"alerts per attack entity per day median {_num(alerts.median)}"
     )
@@ -204,9 +207,10 @@ def render(runs: list[CellRun], split: str, elapsed_s: float) -> str:
         "## Campaign styles",
         "",
         "| style | runs | throttle recall: worst (run) | median | first request -> throttle "
-        "(median / worst) | campaign start -> throttle | traffic served before first signal | "
-        "served after it, until throttle | alerts / entity / day | commands / entity / day |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "(median / worst) | campaign start -> throttle | campaign start -> first signal | "
+        "traffic served before first signal | served after it, until throttle | "
+        "alerts / entity / day | commands / entity / day |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for style in _styles(runs):
         s = summarize_style(runs, style)
@@ -214,7 +218,8 @@ def render(runs: list[CellRun], split: str, elapsed_s: float) -> str:
             f"| {style} | {s.runs} | **{_pct(s.recall.worst)}**"
             f"{_at(s.recall, bad=s.recall.worst is not None and s.recall.worst < 1)} | "
             f"{_pct(s.recall.median)} | {_pair(s.first_to_throttle_h, 'h')} | "
-            f"{_pair(s.start_to_throttle_h, 'h')} | {_pair(s.served_before, '%')} | "
+            f"{_pair(s.start_to_throttle_h, 'h')} | {_pair(s.start_to_signal_h, 'h')} | "
+            f"{_pair(s.served_before, '%')} | "
             f"{_pair(s.served_after, '%')} | {_pair(s.alerts_per_entity_day)} | "
             f"{_pair(s.commands_per_entity_day)} |"
         )

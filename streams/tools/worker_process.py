@@ -59,6 +59,16 @@ class WorkerProcess:
                 alive=self.alive,
             )
 
+    def dump_tasks(self, lines: int = 400) -> str:
+        """The tail of the worker's log after asking it for a dump of every asyncio task's
+        stack (SIGUSR1: mode's worker writes one to its stderr), for a failure report."""
+        if self.alive():
+            assert self.proc is not None
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(2.0)
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import orjson
+
 from models.account import AccountState
 from models.campaigns import CampaignBoard, CampaignRegistry, assess_campaign, campaign_records
 from models.decide import DecisionState
@@ -233,6 +235,23 @@ def test_old_light_accounts_in_a_hot_group_are_not_members() -> None:
     assert all(h.board.get(m.account_id) is None for m in bystanders)
 
 
+def test_a_key_shared_by_many_ordinary_accounts_links_nobody() -> None:
+    """A stock SDK fingerprint: 150 ordinary accounts used it yesterday, so 20 harvesters on
+    it today are not a campaign (the same 20 on a key of their own are)."""
+    rng = random.Random(12)
+    yesterday = T0 - 1.5 * DAY
+    ordinary = [popular_member(i, rng, ts=yesterday + i * MINUTE) for i in range(150)]
+    hydra = [hydra_member(i, rng) for i in range(20)]
+    popular = LinkGroup()
+    assert process_links(popular, "c:sdk-python", ordinary, DEFAULT_POLICY) is None
+    assert process_links(popular, "c:sdk-python", hydra, DEFAULT_POLICY) is None
+    assert popular.evidence("c:sdk-python").purity < 0.2
+    own = process_links(LinkGroup(), "c:fleet-fp", hydra, DEFAULT_POLICY)
+    assert own is not None and own.purity == 1.0
+    assert GroupEvidence.from_wire(orjson.loads(orjson.dumps(own.to_wire()))) == own
+    assert LinkGroup.decode(orjson.loads(orjson.dumps(popular.encode()))) == popular
+
+
 def test_an_allow_listed_org_gets_no_member_commands() -> None:
     rng = random.Random(11)
     members = [replace(hydra_member(i, rng), org_id="org_partner") for i in range(16)]
@@ -249,4 +268,5 @@ def test_an_allow_listed_org_gets_no_member_commands() -> None:
         evidence = process_links(LinkGroup(), key, members, DEFAULT_POLICY)
         assert evidence is not None
         commands += unlisted.report(evidence, DEFAULT_POLICY).commands
-    assert len(commands) == 16 and all("campaign cmp-" in c.reason for c in commands)
+    assert {c.entity_id for c in commands} == {m.account_id for m in members}
+    assert all("campaign cmp-" in c.reason for c in commands)

@@ -18,10 +18,10 @@ from models.account import AccountState, features, learn_baseline, update
 from models.decide import DecisionState, decide, stable_id
 from models.detectors import PopulationTail
 from models.policy import Policy, PolicyError
-from models.risk import Assessment, squash
+from models.risk import ALERT_ONLY_RISK, Assessment, squash
 from models.scoring import assess_account
 from models.sketches import decayed_add, decayed_rate, ew_update
-from models.units import HOUR
+from models.units import DAY, HOUR
 from tests.fixtures import T0, make_request
 
 # --- sketches -------------------------------------------------------------------------------
@@ -220,6 +220,26 @@ def test_warm_own_baseline_exonerates_a_steady_heavy_account() -> None:
     assert assess_account(feat, population).score < assess_account(cold, population).score
 
 
+def test_an_established_account_bursting_alone_is_alerted_not_throttled_until_sustained() -> None:
+    """A 60-day-old account running a reasoning-heavy benchmark: 3 hours of it stays at
+    alert level; the same load for 14 hours may throttle; a 2-day-old account at once."""
+    population = warm_population()
+
+    def risk_after(hours: float, age_days: float) -> float:
+        state = AccountState()
+        created = T0 - age_days * DAY
+        for i in range(int(hours * 120)):  # 2 requests/min
+            req = make_request(ts=T0 + 30 * i, output_tokens=4000, reasoning=True,
+                               account_created_ts=created, cot_elicitation=0.6)  # fmt: skip
+            update(state, req)
+        feat = features(state, warmup_min_events=10**9, warmup_min_seconds=0)
+        return assess_account(feat, population).score
+
+    assert ALERT_ONLY_RISK / 2 < risk_after(3, age_days=60) <= ALERT_ONLY_RISK
+    assert risk_after(14, age_days=60) > ALERT_ONLY_RISK
+    assert risk_after(3, age_days=2) > ALERT_ONLY_RISK
+
+
 def test_squash_is_monotone_in_unit_interval() -> None:
     values = [squash(x / 10) for x in range(-5, 50)]
     assert values == sorted(values) and values[0] == 0.0 and values[-1] < 1.0
@@ -250,6 +270,33 @@ def test_decisions_escalate_once_and_refresh_only_near_ttl_end() -> None:
     assert run(0.99, T0 + 5) == ("critical", "block")
     assert run(0.85, T0 + 6) == (None, None)  # no downgrade by command; TTL lapses instead
     assert run(0.99, T0 + 5 + 0.8 * 3600 + 1) == (None, "block")  # refresh near the TTL's end
+
+
+def test_an_alert_episode_alerts_once_per_escalation_until_quiet_for_realert_s() -> None:
+    policy = Policy(shadow=True)  # alerts only, so commands do not interleave
+    state = DecisionState()
+    realert = policy.account.realert_s
+
+    def alerted(score: float, ts: float) -> str | None:
+        d = decide(
+            state, Assessment(score, ()), policy,
+            entity_type="account", entity_id="a", event_ts=ts, event_id=f"e{ts}",
+        )  # fmt: skip
+        return d.alert.severity if d.alert else None
+
+    # Three days of continuous harvesting at alert level: one alert, then one per escalation.
+    assert alerted(0.6, T0) == "low"
+    assert [alerted(0.6, T0 + m * 600) for m in range(1, 432)] == [None] * 431
+    assert alerted(0.85, T0 + 432 * 600) == "high"
+    assert alerted(0.6, T0 + 433 * 600) is None  # a lower score stays inside the episode
+    # Quiet (below alert) for less than realert_s: still the same episode.
+    last = T0 + 433 * 600
+    assert alerted(0.1, last + realert - 1) is None
+    assert alerted(0.6, last + realert - 1) is None
+    # Quiet for realert_s: the episode closed, the next alert opens a new one.
+    assert alerted(0.6, last + 3 * realert) == "low"
+    assert DecisionState.decode(state.encode()) == state
+    assert DecisionState.decode([0.0, 0.0, 1.0, T0]).alert_seen_ts == T0  # old 4-number state
 
 
 def test_decision_ids_are_deterministic_and_shadow_mode_sends_no_command() -> None:
