@@ -1,11 +1,13 @@
 """Account features + population model -> an ``Assessment`` (risk in [0, 1] and reasons).
 
-Volume alone cannot separate harvesting from the heaviest legitimate customers (an
-enterprise batch job out-sends any harvester account), so risk is volume evidence *weighted
-by how harvest-like the traffic is*: long outputs, reasoning, chain-of-thought elicitation,
-diverse prompts, hosting networks, many networks (``models.harvest``); and scaled by account
-age (``models.age``). Volume with no harvest profile, and any established account, is capped
-below the throttle range on its own evidence: it can raise a low alert, never a command.
+Volume alone cannot separate harvesting from the heaviest legitimate customers, so the volume
+evidence (above the population's edge and, once warm, the account's own usual) is weighted by
+how harvest-like the traffic is (``models.harvest``) and scaled by account age (``models.age``).
+Early evidence: a young account with a profile >= 0.5 counts its volume above the median too.
+Own evidence reaches the throttle range only with a profile >= 0.25 and, past 30 days, after
+10 h of sustained load of new questions; from 180 days never alone. A shift in the account's
+traffic mix against its usual one (``models.shift``) is alert-only evidence. Network and
+campaign risk are inherited on top: they can throttle an account its own evidence cannot.
 """
 
 from __future__ import annotations
