@@ -80,7 +80,8 @@ def process_request(
     assessment = NO_RISK
     unusual = any(v > 0 for v in population.excess(vector).values())
     inherits = campaign is not None or (network is not None and network.risk >= NETWORK_RISK_FLOOR)
-    if unusual or inherits or _young_and_harvest_like(state):
+    early = _young_and_harvest_like(state)
+    if unusual or inherits or early:
         feat = features(
             state,
             warmup_min_events=policy.warmup_min_events,
@@ -107,7 +108,9 @@ def process_request(
     )
     if not state.decision.suspected(state.last_ts, policy.account.realert_s):
         learn_baseline(state)
-        if state.last_ts - state.last_learn_ts >= LEARN_EVERY_S:
+        # A young account asking for reasoning does not teach the population what normal
+        # volume is: a fleet of fresh harvesters would otherwise lift the edge it is judged by.
+        if not early and state.last_ts - state.last_learn_ts >= LEARN_EVERY_S:
             population.learn_one(vector)
             state.last_learn_ts = state.last_ts
     return decision

@@ -47,7 +47,7 @@ VOLUME_ONLY_PROFILE: Final = 0.25
 # harvester at moderate rates is throttled after its first few requests rather than once a
 # day's volume has piled up (new users and launch-day signups sit far below this profile).
 SIGNATURE_PROFILE: Final = 0.5
-SIGNATURE_WEIGHT: Final = 0.6
+SIGNATURE_WEIGHT: Final = 0.75
 # An account's own evidence counts from this many requests on (rates from fewer are noise).
 MIN_EVENTS: Final = 10
 
@@ -114,11 +114,13 @@ def assess_account(
     if not excess and campaign is None:
         return Assessment(0.0, ())
     volume = max(0.0, *excess.values()) if excess else 0.0
-    own = [z for z in (feat.own_z_requests, feat.own_z_output_tokens) if z is not None]
-    if own:
-        volume = min(volume, max(0.0, max(own) / OWN_Z_PER_WIDTH))
     indicators = harvest.account_indicators(feat)
     profile = harvest.account_profile(indicators)
+    own = [z for z in (feat.own_z_requests, feat.own_z_output_tokens) if z is not None]
+    if own and profile < SIGNATURE_PROFILE:
+        # Its own history exonerates a steady heavy customer, but not a harvest-like one:
+        # an aged or bought account is first seen already harvesting, so its "usual" is that.
+        volume = min(volume, max(0.0, max(own) / OWN_Z_PER_WIDTH))
     age = feat.account_age_days
     if profile >= SIGNATURE_PROFILE and age is not None and age < YOUNG_DAYS:
         # The harvest signature on a young account: volume above the population median

@@ -24,7 +24,7 @@ from confluent_kafka import Consumer
 from models.simulator import CAMPAIGNS
 from streams.settings import load_settings
 from streams.tools.local_kafka import REPO, LocalKafka, run_environment
-from streams.tools.simulate import campaign_list
+from streams.tools.simulate import add_cell_argument, campaign_list
 from streams.tools.worker_process import WorkerProcess
 
 
@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=CAMPAIGNS,
         help=f"comma-separated subset of {','.join(CAMPAIGNS)} (e.g. hydra)",
     )
+    add_cell_argument(parser)
     # Paced below one worker's throughput, so the input partitions advance together in event
     # time (as in live traffic) and latency means latency, not backlog.
     parser.add_argument("--rate", type=float, default=700.0, help="replay events/s (0: max)")
@@ -84,9 +85,10 @@ class Demo:
         from models.simulator import ScenarioConfig, simulate, write_scenario
 
         days, scale = self.args.days, self.args.scale
-        self.say(f"simulating {days:g} days of traffic (scale {scale:g}, seed {self.args.seed})")
+        seed, cell = self.args.seed, self.args.cell
+        self.say(f"simulating {days:g} days of traffic (scale {scale:g}, seed {seed}, cell {cell})")
         config = ScenarioConfig(
-            seed=self.args.seed, days=days, scale=scale, campaigns=self.args.campaigns
+            seed=seed, days=days, scale=scale, campaigns=self.args.campaigns, cell=cell
         )
         scenario = simulate(config)
         return write_scenario(scenario, self.work)

@@ -39,10 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.campaigns,
         help=f"comma-separated subset of {','.join(CAMPAIGNS)} ('none': benign only)",
     )
+    add_cell_argument(parser)
+
+
+def add_cell_argument(parser: argparse.ArgumentParser) -> None:
+    """``--cell``, as ``simulate`` and ``demo`` take it."""
     parser.add_argument(
         "--cell",
         choices=CELL_NAMES,
-        default=defaults.cell,
+        default=ScenarioConfig().cell,
         help="scenario-family cell: tactics drawn per seed (default: the fixed tables)",
     )
 
