@@ -23,6 +23,7 @@ from models.sketches import (
     hash32,
     kmv_add,
     kmv_estimate,
+    mark_hour,
     normalised_entropy,
 )
 from models.units import DAY, HOUR, MINUTE
@@ -94,6 +95,10 @@ class AccountState:
     # baseline (never while suspected) on MIX_TAU, over ``usual_s`` of event time so far.
     usual_cot_high: float = 0.0
     usual_s: float = 0.0
+    # Which of the last 24 clock hours had a request: a 24-bit mask (bit = hour % 24) and the
+    # hour (ts // 3600) it was last moved to.
+    active_hours: float = 0.0
+    active_hour: float = 0.0
     last_learn_ts: float = 0.0
     last_link_ts: float = 0.0  # event time the account last published its link keys
     decision: DecisionState = field(default_factory=DecisionState)
@@ -141,7 +146,7 @@ _LISTS: Final = (
 _NUMBERS: Final = tuple(
     f.name for f in fields(AccountState) if f.name != "decision" and f.name not in _LISTS
 )
-_ADDED_IN_4: Final = ("cot_high_1h", "usual_cot_high", "usual_s")
+_ADDED_IN_4: Final = ("cot_high_1h", "usual_cot_high", "usual_s", "active_hours", "active_hour")
 _NUMBERS_OF: Final = {
     AccountState.VERSION: _NUMBERS,
     3: tuple(n for n in _NUMBERS if n not in _ADDED_IN_4),
@@ -173,7 +178,7 @@ class AccountFeatures:
     cot_high_share_1h: float
     usual_cot_high_share: float  # the account's usual mix (see AccountState)
     usual_h: float  # hours of event time the usual mix was learned over
-    sustained_hours: float  # hours of the last day at the current hourly rate (raw sums)
+    sustained_hours: float  # clock hours of the last 24 with at least one request
     account_age_days: float | None
     distinct_asns: float
     distinct_ips: float
@@ -237,6 +242,8 @@ def update(state: AccountState, req: Request) -> None:
     if req.account_created_ts is not None:
         state.created_ts = req.account_created_ts
     _observe_hour(state.hours, ts)
+    mask, hour = mark_hour(int(state.active_hours), int(state.active_hour), int(ts // HOUR))
+    state.active_hours, state.active_hour = mask, hour
     state.first_ts = min(state.first_ts, ts)
     state.last_ts = max(last, ts)
     state.n_events += 1
@@ -324,7 +331,7 @@ def features(
         gap_spread=math.sqrt(max(state.gap_var, 0.0)),
         hour_entropy=normalised_entropy(state.hours),
         burstiness=req_hour / max(volume["requests_per_day"] / 24, 1e-9),
-        sustained_hours=state.req_24h / max(state.req_1h, 1e-9),
+        sustained_hours=float(int(state.active_hours).bit_count()),
         requests_last_hour=state.req_1h,
         requests_last_day=state.req_24h,
         cot_high_share_1h=state.cot_high_1h / max(state.req_1h, 1e-9),

@@ -50,7 +50,7 @@ REPORT_EVERY_S: Final = 15 * MINUTE
 KEY_EPOCH_S: Final = DAY
 KEY_SKETCH_K: Final = 32  # KMV size: ~18% relative error, 2 x 32 ints per key
 # Below this share of harvest-like accounts behind it, a key links nobody: it is popular.
-MIN_KEY_PURITY: Final = 0.7
+MIN_KEY_PURITY: Final = 0.8
 
 KIND_NAMES: Final = {"t": "prompt template", "p": "payment fingerprint", "c": "client fingerprint"}
 

@@ -171,10 +171,10 @@ def assess_account(
 
 # An account older than YOUNG_DAYS (an eval harness's hours-long benchmark run, a
 # developer's burst) may be throttled on its own evidence only once the load has lasted
-# this long (hours of the last day at the current hourly rate), and only if it asks new
+# this long (clock hours of the last 24 with requests), and only if it keeps asking new
 # questions: an evaluation harness re-sends its benchmark, a harvester wants new outputs.
 SUSTAINED_HOURS: Final = 10.0
-NEW_QUESTIONS: Final = 0.5  # prompt diversity (distinct / requests, lifetime) at least
+NEW_QUESTIONS: Final = 0.8  # prompt diversity (distinct / requests, lifetime) at least
 
 
 def _may_command_alone(feat: AccountFeatures) -> bool:

@@ -146,3 +146,23 @@ def normalised_entropy(counts: list[float]) -> float:
         return 0.0
     h = -sum(c / total * math.log(c / total) for c in counts if c > 0)
     return h / math.log(len(counts))
+
+
+def mark_hour(mask: int, last_hour: int, hour: int) -> tuple[int, int]:
+    """A sliding 24-hour activity bitmap (bit ``h % 24`` for clock hour ``h``): mark
+    ``hour``, clearing the hours that passed since ``last_hour``; returns (mask, latest hour).
+    An hour more than a day before the latest is not marked.
+
+    >>> mask, last = mark_hour(0, 0, 100)
+    >>> mask, last = mark_hour(mask, last, 101)
+    >>> mask, last = mark_hour(mask, last, 99)  # late, still within the day
+    >>> mask.bit_count(), mark_hour(mask, last, 130)[0].bit_count()
+    (3, 1)
+    """
+    if hour > last_hour:
+        for passed in range(last_hour + 1, min(hour, last_hour + 24) + 1):
+            mask &= ~(1 << (passed % 24))
+        last_hour = hour
+    if hour > last_hour - 24:
+        mask |= 1 << (hour % 24)
+    return mask, last_hour
