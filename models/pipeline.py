@@ -55,13 +55,12 @@ NETWORK_RISK_FLOOR: Final = 0.05
 ASN_LEARN_EVERY_S: Final = 5 * MINUTE
 
 
-def _young_and_harvest_like(state: AccountState) -> bool:
-    """A young account asking for reasoning: scored even at ordinary volume (early
-    evidence in ``models.scoring``). Cheap: two divisions on the state."""
+def _harvest_like(state: AccountState) -> bool:
+    """Whether the account's last day asks for reasoning (``models.harvest``); when young,
+    it is scored even at ordinary volume (early evidence in ``models.scoring``). Cheap: two
+    divisions on the state."""
     requests = max(state.req_24h, 1e-9)
-    return is_young(state.created_ts, state.last_ts) and is_harvest_like(
-        state.reasoning_24h / requests, state.cot_24h / requests
-    )
+    return is_harvest_like(state.reasoning_24h / requests, state.cot_24h / requests)
 
 
 def process_request(
@@ -80,7 +79,8 @@ def process_request(
     assessment = NO_RISK
     unusual = any(v > 0 for v in population.excess(vector).values())
     inherits = campaign is not None or (network is not None and network.risk >= NETWORK_RISK_FLOOR)
-    early = _young_and_harvest_like(state)
+    harvest_like = _harvest_like(state)
+    early = harvest_like and is_young(state.created_ts, state.last_ts)
     if unusual or inherits or early:
         feat = features(
             state,
@@ -108,9 +108,11 @@ def process_request(
     )
     if not state.decision.suspected(state.last_ts, policy.account.realert_s):
         learn_baseline(state)
-        # A young account asking for reasoning does not teach the population what normal
-        # volume is: a fleet of fresh harvesters would otherwise lift the edge it is judged by.
-        if not early and state.last_ts - state.last_learn_ts >= LEARN_EVERY_S:
+        # An account asking for reasoning does not teach the population what normal volume
+        # is: harvesters not yet caught would lift the edge they are judged by (dev seed 7 /
+        # family: the p95 of output tokens/day reached 1.3M). Their volume evidence is
+        # weighted by their profile instead.
+        if not harvest_like and state.last_ts - state.last_learn_ts >= LEARN_EVERY_S:
             population.learn_one(vector)
             state.last_learn_ts = state.last_ts
     return decision
