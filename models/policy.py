@@ -56,7 +56,7 @@ class EntityPolicy:
     refresh_after: float = 0.8
     # An alert episode (models.decide.DecisionState) closes after this long below the alert
     # threshold; only then is an entity alerted again at a severity it already had.
-    realert_s: int = 3600
+    realert_s: int = 12 * 3600
 
     def validate(self, where: str) -> None:
         for name in ("alert", "throttle", "block"):
