@@ -173,11 +173,13 @@ class CampaignRegistry:
             state = CampaignState(first_ts=evidence.last_ts)
         state.last_ts = max(state.last_ts, evidence.last_ts)
         state.wave = max(state.wave, evidence.wave)
+        kind = evidence.key[0]
         if self.keys.get(evidence.key) != campaign_id:
             self.keys[evidence.key] = campaign_id
-            kind = evidence.key[0]
             state.kinds[kind] = state.kinds.get(kind, 0) + 1
-        joined = [m.account_id for m in evidence.members if self._join(state, campaign_id, m)]
+        joined = [
+            m.account_id for m in evidence.members if self._join(state, campaign_id, m, kind)
+        ]
         assessment = assess_campaign(state, policy)
         decision = decide(
             state.decision,
@@ -280,7 +282,7 @@ class CampaignRegistry:
         first = min(m.account_id for m in evidence.members)
         return "cmp-" + stable_id("campaign", evidence.key, first, evidence.last_ts)[:16]
 
-    def _join(self, state: CampaignState, campaign_id: str, member: Member) -> bool:
+    def _join(self, state: CampaignState, campaign_id: str, member: Member, kind: str) -> bool:
         """Add or refresh a member's flags in the aggregates; True when it is new. An
         account already in another live campaign stays there (campaigns are not merged)."""
         young, harvest = int(member.young(state.last_ts)), int(member.harvest_like())
@@ -290,6 +292,10 @@ class CampaignRegistry:
             # An account that does not harvest, however young, sharing a key with a campaign
             # (a popular app's template, a launch day's stock SDK) weighed against the
             # group; it is not a member.
+            return False
+        if new and kind == "c" and not young:
+            # A client fingerprint is the weakest key (anyone can run a stock SDK): an old
+            # account joins through a payment or a template, not a client string alone.
             return False
         if record is not None and not new and record[0] != campaign_id:
             return False

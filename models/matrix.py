@@ -23,8 +23,10 @@ from models.policy import DEFAULT_POLICY, Policy
 from models.simulator import ScenarioConfig, simulate
 from models.simulator.tactics import CELL_NAMES
 
-DEV_SEEDS: Final = (3, 7, 11, 42)  # 42 is the default scenario's; 3, 7, 11 the tests' and bench's
-HOLDOUT_SEEDS: Final = (1009, 2017, 3041, 4099)
+# 42 is the default scenario's; 3, 7, 11 the tests' and bench's; 1009-4099 were the holdout
+# until their one run (2026-12-02) steered a change, so they are spent (dev from then on).
+DEV_SEEDS: Final = (3, 7, 11, 42, 1009, 2017, 3041, 4099)
+HOLDOUT_SEEDS: Final = (5003, 6007, 7013, 8111)
 SEEDS: Final[dict[str, tuple[int, ...]]] = {
     "dev": DEV_SEEDS,
     "holdout": HOLDOUT_SEEDS,
