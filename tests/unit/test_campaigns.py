@@ -252,6 +252,20 @@ def test_a_key_shared_by_many_ordinary_accounts_links_nobody() -> None:
     assert LinkGroup.decode(orjson.loads(orjson.dumps(popular.encode()))) == popular
 
 
+def test_an_old_account_joins_through_a_payment_not_through_a_client_fingerprint_alone() -> None:
+    rng = random.Random(13)
+    h = Harness()
+    hydra = [hydra_member(i, rng) for i in range(16)]
+    h.feed("p:pm_shared", hydra)
+    h.feed("c:fp_shared", hydra)
+    # An old account that asks for reasoning too (a developer on the same stock SDK).
+    old = replace(hydra_member(99, rng), account_id="acct_old_dev", created_ts=T0 - 400 * DAY)
+    h.feed("c:fp_shared", [old])
+    assert h.board.get("acct_old_dev") is None
+    h.feed("p:pm_shared", [old])  # ... but one that pays with the fleet's card is one of it
+    assert h.board.get("acct_old_dev") is not None
+
+
 def test_an_allow_listed_org_gets_no_member_commands() -> None:
     rng = random.Random(11)
     members = [replace(hydra_member(i, rng), org_id="org_partner") for i in range(16)]
