@@ -177,9 +177,7 @@ class CampaignRegistry:
         if self.keys.get(evidence.key) != campaign_id:
             self.keys[evidence.key] = campaign_id
             state.kinds[kind] = state.kinds.get(kind, 0) + 1
-        joined = [
-            m.account_id for m in evidence.members if self._join(state, campaign_id, m, kind)
-        ]
+        joined = [m.account_id for m in evidence.members if self._join(state, campaign_id, m, kind)]
         assessment = assess_campaign(state, policy)
         decision = decide(
             state.decision,
