@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from models.account import AccountFeatures
+from models.account import AccountFeatures, AccountState
 from models.asn import AsnFeatures
 
 # Output tokens per request: an indicator of 0 at the first, 1 from the second, log-scaled.
@@ -87,3 +87,10 @@ def network_profile(feat: AsnFeatures) -> float:
 def is_harvest_like(reasoning_share: float, cot_mean: float) -> bool:
     """Whether traffic with these shares counts as harvest-like for campaign linkage."""
     return reasoning_share >= LIKE_REASONING_SHARE or cot_mean >= LIKE_COT_MEAN
+
+
+def state_is_harvest_like(state: AccountState) -> bool:
+    """``is_harvest_like`` of an account's last day, straight from its state (two divisions:
+    cheap enough for every request)."""
+    requests = max(state.req_24h, 1e-9)
+    return is_harvest_like(state.reasoning_24h / requests, state.cot_24h / requests)

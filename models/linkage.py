@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Final
 from models import lsh
 from models.account import AccountState, features
 from models.age import is_young
-from models.harvest import is_harvest_like
+from models.harvest import is_harvest_like, state_is_harvest_like
 from models.policy import Policy
 from models.request import Request
 from models.sketches import hamming64, hash32, kmv_add, kmv_estimate
@@ -101,10 +101,7 @@ def link_due(state: AccountState, last_link_ts: float) -> bool:
     """Whether the account should (re)publish its link keys at its latest event."""
     if state.n_events < LINK_MIN_EVENTS:
         return False
-    requests = max(state.req_24h, 1e-9)
-    suspicious = is_young(state.created_ts, state.last_ts) or is_harvest_like(
-        state.reasoning_24h / requests, state.cot_24h / requests
-    )
+    suspicious = is_young(state.created_ts, state.last_ts) or state_is_harvest_like(state)
     every = LINK_EVERY_S if suspicious else LINK_EVERY_QUIET_S
     return last_link_ts <= 0 or state.last_ts - last_link_ts >= every
 

@@ -13,7 +13,7 @@ from models.account import AccountState, features, learn_baseline, update, volum
 from models.age import is_young
 from models.decide import Decision, decide
 from models.detectors import PopulationTail
-from models.harvest import is_harvest_like
+from models.harvest import state_is_harvest_like
 from models.policy import Policy
 from models.request import Request
 from models.risk import Assessment, Reason
@@ -55,14 +55,6 @@ NETWORK_RISK_FLOOR: Final = 0.05
 ASN_LEARN_EVERY_S: Final = 5 * MINUTE
 
 
-def _harvest_like(state: AccountState) -> bool:
-    """Whether the account's last day asks for reasoning (``models.harvest``); when young,
-    it is scored even at ordinary volume (early evidence in ``models.scoring``). Cheap: two
-    divisions on the state."""
-    requests = max(state.req_24h, 1e-9)
-    return is_harvest_like(state.reasoning_24h / requests, state.cot_24h / requests)
-
-
 def process_request(
     state: AccountState,
     req: Request,
@@ -79,7 +71,8 @@ def process_request(
     assessment = NO_RISK
     unusual = any(v > 0 for v in population.excess(vector).values())
     inherits = campaign is not None or (network is not None and network.risk >= NETWORK_RISK_FLOOR)
-    harvest_like = _harvest_like(state)
+    harvest_like = state_is_harvest_like(state)
+    # Young and asking for reasoning: scored even at ordinary volume (early evidence).
     early = harvest_like and is_young(state.created_ts, state.last_ts)
     if unusual or inherits or early:
         feat = features(

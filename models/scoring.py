@@ -143,18 +143,18 @@ def assess_account(
         inherited.append(
             (share, Reason("asn_risk", network.risk, None, f"AS{network.asn}: {network.detail}"))
         )
+        risk = 1.0 - (1.0 - risk) * (1.0 - share)
     if campaign is not None:
         # Membership already required a harvest-like group behind a pure key, and campaign
         # risk already weighs its members' age: no profile or age weighting again here.
         detail = f"member of campaign {campaign.campaign_id}: {campaign.detail}"
         inherited.append((campaign.risk, Reason("campaign_risk", campaign.risk, None, detail)))
-    for share, _ in inherited:
-        risk = 1.0 - (1.0 - risk) * (1.0 - share)
-    if campaign is not None and campaign.risk <= ALERT_ONLY_RISK:
-        # An alert-only campaign (too few independent links) must not lift a member into
-        # the throttle range that its own and its network's evidence do not reach.
-        without = 1.0 - (1.0 - own_risk) * (1.0 - inherited[0][0]) if network else own_risk
-        risk = max(without, min(risk, ALERT_ONLY_RISK))
+        with_campaign = 1.0 - (1.0 - risk) * (1.0 - campaign.risk)
+        if campaign.risk <= ALERT_ONLY_RISK:
+            # An alert-only campaign (too few independent links) must not lift a member into
+            # the throttle range that its own and its network's evidence do not reach.
+            with_campaign = max(risk, min(with_campaign, ALERT_ONLY_RISK))
+        risk = with_campaign
     if risk <= 0.0:
         return Assessment(0.0, ())
     reasons = [*shift.reasons, *(_volume_reasons(vector, excess, population) if excess else [])]

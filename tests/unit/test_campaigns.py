@@ -100,12 +100,18 @@ def test_campaign_ids_are_stable_across_replays() -> None:
     assert ids[0] == ids[1] and ids[0].startswith("cmp-")
 
 
-def test_an_account_joining_a_known_campaign_is_throttled_on_its_first_request() -> None:
-    rng = random.Random(2)
+def linked_fleet(seed: int) -> Harness:
+    """16 hydra members linked two ways (a shared card and a shared client fingerprint)."""
+    rng = random.Random(seed)
     h = Harness()
     members = [hydra_member(i, rng) for i in range(16)]
     h.feed("p:pm_shared", members)
     h.feed("c:fp_shared", members)
+    return h
+
+
+def test_an_account_joining_a_known_campaign_is_throttled_on_its_first_request() -> None:
+    h = linked_fleet(seed=2)
     # A brand-new account pays with the same card: its first link record joins it.
     newcomer = Member("acct_new", T0 + 600, T0 + 300, 0.0, 1.0, 0.5)
     evidence = h.feed("p:pm_shared", [newcomer])
@@ -253,13 +259,11 @@ def test_a_key_shared_by_many_ordinary_accounts_links_nobody() -> None:
 
 
 def test_an_old_account_joins_through_a_payment_not_through_a_client_fingerprint_alone() -> None:
-    rng = random.Random(13)
-    h = Harness()
-    hydra = [hydra_member(i, rng) for i in range(16)]
-    h.feed("p:pm_shared", hydra)
-    h.feed("c:fp_shared", hydra)
+    h = linked_fleet(seed=13)
     # An old account that asks for reasoning too (a developer on the same stock SDK).
-    old = replace(hydra_member(99, rng), account_id="acct_old_dev", created_ts=T0 - 400 * DAY)
+    old = replace(
+        hydra_member(99, random.Random(13)), account_id="acct_old_dev", created_ts=T0 - 400 * DAY
+    )
     h.feed("c:fp_shared", [old])
     assert h.board.get("acct_old_dev") is None
     h.feed("p:pm_shared", [old])  # ... but one that pays with the fleet's card is one of it
