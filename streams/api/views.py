@@ -16,9 +16,11 @@ from typing import Any, Final
 import orjson
 from aiohttp import web
 from faust.web import Blueprint, Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from models.policy import ENTITY_TYPES, PolicyError
 from streams.api.entities import EntityDescriber
+from streams.api.metrics import WorkerCollector, worker_registry
 from streams.api.recent import RecentAlerts
 from streams.control.changes import PolicyChanges, PolicyConflict, PolicyTooLarge
 from streams.control.policy import PolicyHolder
@@ -214,5 +216,16 @@ def api_blueprint(api: Api) -> Blueprint:
                 "policy_version": api.policy.current.version,
             }
             return self.json(body)
+
+    registry = worker_registry(
+        WorkerCollector(api.counters, api.ready_checks, api.view_sizes, api.policy)
+    )
+
+    @blueprint.route("/metrics")
+    class Metrics(View):
+        """The same counters as /stats, for Prometheus."""
+
+        async def get(self, request: Request) -> Response:
+            return self.bytes(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
     return blueprint
