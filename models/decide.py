@@ -1,8 +1,8 @@
 """Risk + policy + what was already said -> at most one alert and one command.
 
 Pure and deterministic: ids are hashes of the decision (entity, severity or action, event
-time), so a replay or a retried batch produces the same ids and downstream consumers can drop
-duplicates. The per-entity ``DecisionState`` is what prevents a command per event: a command
+time; a command's also of its trigger), so a replay or a retried batch produces the same ids
+and downstream consumers can drop duplicates. The per-entity ``DecisionState`` is what prevents a command per event: a command
 goes out only when the action escalates or its TTL is about to lapse (both in event time).
 """
 
@@ -224,7 +224,9 @@ def decide(
     action = ACTIONS[wanted]
     top = assessment.reasons[0].detail if assessment.reasons else "risk above threshold"
     command = Command(
-        command_id=stable_id("command", entity_type, entity_id, action, event_ts),
+        # The trigger is part of the id: an account's own decision and a campaign's command
+        # for the same account at the same event time are two records, not one.
+        command_id=stable_id("command", entity_type, entity_id, action, event_ts, event_id),
         event_ts=event_ts,
         trigger_event_id=event_id,
         entity_type=entity_type,

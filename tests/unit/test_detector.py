@@ -318,6 +318,26 @@ def test_decision_ids_are_deterministic_and_shadow_mode_sends_no_command() -> No
     assert stable_id("x", 1) != stable_id("x", 2)
 
 
+def test_two_triggers_at_one_event_time_get_two_command_ids() -> None:
+    """An account's own decision and its campaign's member command can share entity, action
+    and event time; they are different records, so their ids differ."""
+
+    def command_id(trigger: str) -> str:
+        d = decide(
+            DecisionState(),
+            Assessment(0.9, ()),
+            Policy(),
+            entity_type="account",
+            entity_id="a",
+            event_ts=T0,
+            event_id=trigger,
+        )
+        assert d.command is not None
+        return d.command.command_id
+
+    assert command_id("request-1") != command_id("campaign:cmp-1:1.0")
+
+
 def test_policy_validation_rejects_and_changes_nothing() -> None:
     policy = Policy()
     with pytest.raises(PolicyError, match="alert <= throttle <= block"):
