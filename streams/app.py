@@ -51,8 +51,8 @@ def faust_app(settings: Settings) -> faust.App:
         web_port=settings.web_port,
         web_in_thread=False,
         web_application_options={"client_max_size": MAX_BODY_BYTES},
-        # One worker must not spend start-up waiting for a standby that may never come.
-        table_standby_replicas=0,
+        # Faust's default is 1; a single worker has nowhere to place one.
+        table_standby_replicas=settings.standby_replicas,
         # A member that died without leaving (kill -9, a lost node) holds its partitions until
         # the group drops it: Faust's default 60 s is the restart's wait. Heartbeats come from
         # aiokafka's own task every 3 s, and no batch blocks the loop for seconds.

@@ -313,6 +313,13 @@ class Settings:
         "DG_PARTITIONS", 8, "partitions of the input topic and every table", low=1
     )
     replication: int = setting("DG_REPLICATION", 1, "replication factor of created topics", low=1)
+    standby_replicas: int = setting(
+        "DG_STANDBY_REPLICAS",
+        0,
+        "standby copies of each table partition kept warm on other workers",
+        low=0,
+        high=3,
+    )
     store: StoreUrl = setting("DG_STORE", "memory://", "table store (rocksdb:// in production)")
     data_dir: Path = setting("DG_DATA_DIR", Path(".local/worker"), "worker data folder (RocksDB)")
     web_host: str = setting("DG_WEB_HOST", "127.0.0.1", "HTTP API and operator page bind host")

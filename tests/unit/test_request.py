@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from models.prompt import prompt_simhash
 from models.request import MAX_EVENT_BYTES, Invalid, Request, parse_request
 from tests.fixtures import T0, request_json
+from tests.hostile import HOSTILE, Hostile
 
 VALID = request_json(ts=T0 + 0.5, input_tokens=120, output_tokens=900)  # only required fields
 
@@ -176,3 +177,9 @@ def test_corrupting_a_valid_event_never_raises(
     result = parse_request(raw)
     # "internal" would mean a validator raised: every input must get a field-level verdict.
     assert isinstance(result, Request) or result.code != "internal", result
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=lambda h: h.kind)
+def test_each_hostile_kind_gets_its_dead_letter_code(hostile: Hostile) -> None:
+    parsed = parse_request(hostile.value)  # type: ignore[arg-type]  # a tombstone is None
+    assert (parsed.code if isinstance(parsed, Invalid) else None) == hostile.code
