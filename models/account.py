@@ -58,7 +58,7 @@ VOLUME_FEATURES: Final = (
 class AccountState:
     """Everything distillguard remembers about one account (bounded, see module doc)."""
 
-    VERSION: ClassVar[int] = 4
+    VERSION: ClassVar[int] = 5
 
     first_ts: float = 0.0
     last_ts: float = 0.0
@@ -101,6 +101,8 @@ class AccountState:
     active_hour: float = 0.0
     last_learn_ts: float = 0.0
     last_link_ts: float = 0.0  # event time the account last published its link keys
+    # Input offset of the last event folded in (-1: none); its partition has all its events.
+    applied_offset: float = -1.0
     decision: DecisionState = field(default_factory=DecisionState)
     recent_prompts: list[int] = field(default_factory=list)
     prompts_kmv: list[int] = field(default_factory=list)
@@ -118,10 +120,16 @@ class AccountState:
             *(getattr(self, n) for n in _LISTS),
         ]
 
+    def holds(self, offset: int, ts: float) -> bool:
+        """Whether the event at input ``offset`` is already folded in (a replay after a crash);
+        a newer event time never is (a recreated topic restarts its offsets)."""
+        return offset <= self.applied_offset and ts <= self.last_ts
+
     @classmethod
     def decode(cls, raw: list[Any] | None) -> AccountState:
-        """Load a stored record; version 3 (before the traffic mix) is read with an empty mix;
-        an unknown version or shape starts the account afresh."""
+        """Load a stored record; versions 3 (before the traffic mix) and 4 (before the applied
+        offset) are read with the new fields at their defaults; an unknown version or shape
+        starts the account afresh."""
         if not raw or raw[0] not in _NUMBERS_OF or len(raw) != 3 + len(_LISTS):
             return cls()
         names = _NUMBERS_OF[raw[0]]
@@ -147,9 +155,11 @@ _NUMBERS: Final = tuple(
     f.name for f in fields(AccountState) if f.name != "decision" and f.name not in _LISTS
 )
 _ADDED_IN_4: Final = ("cot_high_1h", "usual_cot_high", "usual_s", "active_hours", "active_hour")
+_ADDED_IN_5: Final = ("applied_offset",)
 _NUMBERS_OF: Final = {
     AccountState.VERSION: _NUMBERS,
-    3: tuple(n for n in _NUMBERS if n not in _ADDED_IN_4),
+    4: tuple(n for n in _NUMBERS if n not in _ADDED_IN_5),
+    3: tuple(n for n in _NUMBERS if n not in (*_ADDED_IN_4, *_ADDED_IN_5)),
 }
 
 

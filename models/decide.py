@@ -2,8 +2,9 @@
 
 Pure and deterministic: ids are hashes of the decision (entity, severity or action, event
 time; a command's also of its trigger), so a replay or a retried batch produces the same ids
-and downstream consumers can drop duplicates. The per-entity ``DecisionState`` is what prevents a command per event: a command
-goes out only when the action escalates or its TTL is about to lapse (both in event time).
+and downstream consumers can drop duplicates. The per-entity ``DecisionState`` is what
+prevents a command per event: a command goes out only when the action escalates or its TTL
+is about to lapse (both in event time).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from faust.types import EventT, StreamT
 
 from models.account import AccountState
 from models.activity import ActivityBatch
-from models.decide import Decision
+from models.decide import NOTHING, Decision
 from models.linkage import collect_links
 from models.pipeline import new_account_population, process_request
 from models.request import Invalid, Request, parse_request
@@ -114,6 +114,11 @@ class AccountAgent:
         self._counters["processed"] += 1
         cached = touched.get(req.account_id)
         state = cached.state if cached else AccountState.decode(self.table.get(req.account_id))
+        offset = event.message.offset
+        if state.holds(offset, req.ts):
+            self._counters["replayed"] += 1  # processed before a crash: nothing to redo
+            return NOTHING
+        state.applied_offset = offset
         touched[req.account_id] = Touched(state, event, req)
         activity.add(req)
         return process_request(

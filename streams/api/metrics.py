@@ -38,6 +38,11 @@ class WorkerCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         counts = self._counters
         yield _counter("events_processed", "Valid request events processed.", counts["processed"])
+        yield _counter(
+            "events_replayed",
+            "Valid events skipped as already held by their account's state (a replay).",
+            counts["replayed"],
+        )
         dead = CounterMetricFamily(
             "distillguard_events_deadlettered",
             "Events sent to the dead-letter topic, by reason code.",

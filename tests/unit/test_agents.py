@@ -136,3 +136,22 @@ def test_two_apps_in_one_process_keep_their_own_state() -> None:
     assert first.accounts.table is not second.accounts.table
     assert first.app.conf.id == "first"
     assert second.app.conf.id == "second"
+
+
+def test_a_replay_of_processed_events_changes_no_account_state(dg: Distillguard) -> None:
+    """After a crash the input is re-read from the last committed offset; events the stored
+    state already holds are recognised by their offset and skipped, not counted twice."""
+    values = [event("acct-a", T0 + i) for i in range(5)]
+    asyncio.run(run_batch(dg, values))
+    stored = dg.accounts.table.get("acct-a")
+
+    async def replay() -> None:  # the same offsets again, as after a crash
+        async with dg.accounts.agent.test_context() as agent:
+            for value in values:
+                await agent.put(value, key=b"k", partition=0, wait=False)
+            await wait_for(lambda: dg.counters["processed"] >= 2 * len(values))
+
+    asyncio.run(replay())
+    assert dg.counters["replayed"] == 5
+    assert dg.accounts.table.get("acct-a") == stored
+    assert AccountState.decode(stored).n_events == 5

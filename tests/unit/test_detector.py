@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import pickle
 import random
@@ -90,6 +91,16 @@ def test_state_encoding_round_trips_and_is_versioned() -> None:
     assert AccountState.decode([999.0, *encoded[1:]]) == AccountState()  # other release: reset
     assert AccountState.decode(encoded[:-1]) == AccountState()
     assert len(repr(encoded).encode()) < 1024  # a few hundred bytes per account, bounded
+    # A version-4 record (before the applied offset) is read with no offset applied.
+    v4 = [4, encoded[1][:-1], *encoded[2:]]
+    assert AccountState.decode(v4) == dataclasses.replace(state, applied_offset=-1.0)
+
+
+def test_a_state_holds_replayed_events_but_not_new_ones() -> None:
+    state = AccountState(last_ts=T0 + 60, applied_offset=41)
+    assert state.holds(41, T0 + 60) and state.holds(7, T0)
+    assert not state.holds(42, T0 + 60)  # the next offset
+    assert not state.holds(3, T0 + 61)  # a newer event time: a recreated topic, not a replay
 
 
 # --- the population detectors: River's own estimator checks --------------------------------
