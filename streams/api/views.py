@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import orjson
 from aiohttp import web
@@ -63,13 +63,23 @@ def _authorised(request: Request, token: Secret | None) -> str | None:
     return None
 
 
-async def _read_body(request: Request) -> bytes | None:
-    """The request body, or None when it is over the server's ``client_max_size``
-    (``streams.app`` sets it to ``MAX_BODY_BYTES``; aiohttp stops reading there)."""
+async def _read_body(view: View, request: Request) -> bytes | Response:
+    """The request body, or the answer to give instead: 413 when it is over the server's
+    ``client_max_size`` (``streams.app`` sets it to ``MAX_BODY_BYTES``; aiohttp stops
+    reading there), 400 when it does not decode (e.g. ``Content-Encoding: gzip`` on a body
+    that is not gzip: aiohttp raises, which was a 500)."""
     try:
         return await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return None
+        return _problem(view, 413, f"body over {MAX_BODY_BYTES:,} bytes")
+    except web.RequestPayloadError:
+        encoding = request.headers.get("Content-Encoding", "none")
+        # The broken body is over: else aiohttp reads it again after the answer, to drain the
+        # connection, and logs that error as unhandled; the connection closes after the 400.
+        cast(web.Request, request).content.feed_eof()
+        answer = _problem(view, 400, f"body could not be read (Content-Encoding: {encoding})")
+        cast(web.Response, answer).force_close()
+        return answer
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -108,9 +118,9 @@ def api_blueprint(api: Api) -> Blueprint:
             if denied is not None:
                 status = 403 if api.api_token is None else 401
                 return _problem(self, status, denied)
-            raw = await _read_body(request)
-            if raw is None:
-                return _problem(self, 413, f"body over {MAX_BODY_BYTES:,} bytes")
+            raw = await _read_body(self, request)
+            if not isinstance(raw, bytes):
+                return raw
             try:
                 body = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
@@ -125,11 +135,15 @@ def api_blueprint(api: Api) -> Blueprint:
                 isinstance(expected, bool) or not isinstance(expected, int)
             ):
                 return _problem(self, 400, "expected_version must be an integer")
+            # The audit record keeps who changed the policy as given, not a str() of anything.
+            actor = body.get("actor")
+            if actor is not None and not isinstance(actor, str):
+                return _problem(self, 400, "actor must be a string")
             try:
                 policy = await api.changes.change(
                     body.get("changes"),  # type: ignore[arg-type]  # validated inside
                     body.get("reason", ""),
-                    str(body.get("actor") or "api"),
+                    actor or "api",
                     expected,
                 )
             except PolicyConflict as exc:
@@ -226,6 +240,8 @@ def api_blueprint(api: Api) -> Blueprint:
         """The same counters as /stats, for Prometheus."""
 
         async def get(self, request: Request) -> Response:
-            return self.bytes(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+            # As a header: aiohttp refuses a content_type argument with a charset (a 500).
+            headers = {"Content-Type": CONTENT_TYPE_LATEST}
+            return self.bytes(generate_latest(registry), headers=headers)
 
     return blueprint
