@@ -8,6 +8,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, Final
 
@@ -77,6 +78,9 @@ class PolicyChanges:
         self._control = control_topic
         self._audit = audit_topic
         self._sender = sender
+        # One change at a time per worker: the version check, the writes and the new policy
+        # in force are one step, so concurrent changes against one version have one winner.
+        self._one_at_a_time = asyncio.Lock()
 
     async def change(
         self,
@@ -86,6 +90,12 @@ class PolicyChanges:
         expected_version: int | None = None,
     ) -> Policy:
         """Apply dotted-key ``changes`` (validated) and publish the new policy everywhere."""
+        async with self._one_at_a_time:
+            return await self._change(changes, reason, actor, expected_version)
+
+    async def _change(
+        self, changes: dict[str, Any], reason: str, actor: str, expected_version: int | None
+    ) -> Policy:
         current = self._holder.current
         if not isinstance(changes, dict) or not changes:
             raise PolicyError("changes must be a non-empty object of dotted keys to values")

@@ -24,7 +24,8 @@ class PolicyHolder:
         self.loaded = asyncio.Event()  # set once the control topic has been read to its end
 
     def apply_record(self, key: bytes | None, value: bytes | None) -> None:
-        """One control.v1 record; a record that does not validate changes nothing."""
+        """One control.v1 record; a record that does not validate, or is older than the
+        policy in force, changes nothing."""
         if key != b"policy" or value is None:
             return
         doc = orjson.loads(value)
@@ -33,6 +34,8 @@ class PolicyHolder:
         except (PolicyError, KeyError, TypeError) as exc:
             log.error("control record rejected", error=str(exc))
             return
+        if policy.version < self.current.version:
+            return  # this worker's own earlier change, read back after a later one
         if policy != self.current:  # the latest record is the latest accepted change
             log.info("policy applied", version=policy.version, actor=doc.get("actor"))
         self.current = policy

@@ -3,7 +3,8 @@ on the real broker): every operation but the endless SSE stream answers without 
 docs/openapi.yaml says; policy writes without the token change nothing, writes with it leave
 a valid policy; bodies over the limit, however sent, get 413 and change nothing; 500
 concurrent reads are all answered; afterwards the worker is alive, with no traceback logged.
-Two races this file found in the control path (not the API's) are kept as xfails.
+It also guards two races it found in the control path: a worker never shows an older policy
+after accepting a change, and concurrent changes against one version have one winner.
 """
 
 from __future__ import annotations
@@ -89,9 +90,7 @@ class Fuzzed:
         return status, orjson.loads(raw)
 
     def settled(self, expected: Any, timeout: float = 10.0) -> Any:
-        """GET /policy once it is ``expected``, or the last answer after ``timeout``: a worker
-        reads its own changes back from the control topic and may show an older policy
-        until it has (see the xfail below)."""
+        """GET /policy once it is ``expected``, or the last answer after ``timeout``."""
         deadline = time.monotonic() + timeout
         while True:
             status, raw = self.call("GET", "/policy")
@@ -243,10 +242,6 @@ def test_concurrent_reads_are_all_answered(fuzzed: Fuzzed) -> None:
     assert fuzzed.call("GET", "/health")[0] == 200
 
 
-@pytest.mark.xfail(
-    reason="streams/control/policy.py: PolicyHolder.apply_record applies a control record "
-    "older than the policy in force (this worker's own earlier change, read back late)"
-)
 def test_an_accepted_change_is_never_followed_by_an_older_policy(fuzzed: Fuzzed) -> None:
     older = []
     for limit in range(20, 40):
@@ -261,10 +256,6 @@ def test_an_accepted_change_is_never_followed_by_an_older_policy(fuzzed: Fuzzed)
     assert not older, f"(accepted, then read) versions: {older}"
 
 
-@pytest.mark.xfail(
-    reason="streams/control/changes.py: PolicyChanges.change is not serialised: concurrent "
-    "changes against one expected_version all pass the check and get the same version"
-)
 def test_concurrent_changes_against_one_version_have_one_winner(fuzzed: Fuzzed) -> None:
     version = fuzzed.settled(fuzzed.latest)["version"]
     headers = {"Authorization": f"Bearer {TOKEN}"}

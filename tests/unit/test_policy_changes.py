@@ -83,3 +83,43 @@ def test_the_log_line_summarises_long_lists() -> None:
         "allow": {"old": [], "new": "[1,500 entries]"},
         "shadow": {"old": 0, "new": 1},
     }
+
+
+def test_an_older_control_record_read_back_late_changes_nothing() -> None:
+    policy_changes, control, _, holder = changes()
+
+    async def two_changes() -> None:
+        await policy_changes.change({"shadow": True}, "first", "test")
+        await policy_changes.change({"shadow": False}, "second", "test")
+
+    asyncio.run(two_changes())
+    first, second = control.sent
+    holder.apply_record(*second[:2])
+    holder.apply_record(*first[:2])  # this worker's own first change, read back after
+    assert (holder.current.version, holder.current.shadow) == (3, False)
+
+
+def test_concurrent_changes_against_one_version_have_one_winner() -> None:
+    policy_changes, _, audit, holder = changes()
+    audit_send = audit.send
+
+    async def slow_audit(
+        key: bytes | None, value: bytes | None, partition: int | None = None
+    ) -> None:
+        await asyncio.sleep(0.01)  # a real send yields to other requests
+        await audit_send(key, value)
+
+    audit.send = slow_audit  # type: ignore[method-assign]
+
+    async def race() -> list[object]:
+        return await asyncio.gather(
+            *(
+                policy_changes.change({"account.limit_rpm": 100 + i}, "race", "test", 1)
+                for i in range(5)
+            ),
+            return_exceptions=True,
+        )
+
+    outcomes = asyncio.run(race())
+    assert sum(not isinstance(o, Exception) for o in outcomes) == 1
+    assert holder.current.version == 2
