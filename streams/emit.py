@@ -11,6 +11,7 @@ import orjson
 import structlog
 
 from models.decide import Decision
+from streams.failpoints import Failpoints
 
 log = structlog.get_logger(__name__)
 
@@ -22,8 +23,15 @@ class DecisionSender:
     replays idempotent. ``on_alert`` listeners (the API's recent-alert feed) see each alert
     as sent, so this low-level sender knows nothing about HTTP."""
 
-    def __init__(self, alerts_topic: Any, throttle_topic: Any, counters: Counter[str]) -> None:
+    def __init__(
+        self,
+        alerts_topic: Any,
+        throttle_topic: Any,
+        counters: Counter[str],
+        failpoints: Failpoints | None = None,
+    ) -> None:
         self._alerts = alerts_topic
+        self._failpoints = failpoints or Failpoints()
         self._throttle = throttle_topic
         self._counters = counters
         self._listeners: list[AlertListener] = []
@@ -49,6 +57,8 @@ class DecisionSender:
                 shadow=alert.shadow,
             )
         if decision.command is not None:
+            if decision.alert is not None:
+                self._failpoints.reach("after_alert")
             command = decision.command
             await self._throttle.send(
                 key=command.key.encode(), value=orjson.dumps(command.to_wire(now))

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from streams.failpoints import parse_failpoint
+
 DEFAULT_BOOTSTRAP: Final = "127.0.0.1:19092"
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -330,9 +332,6 @@ class Settings:
     batch_within_s: float = setting(
         "DG_BATCH_WITHIN_S", 0.2, "longest wait to fill a batch (seconds)", low=0.001
     )
-    snapshot_every_s: float = setting(
-        "DG_SNAPSHOT_EVERY_S", 30.0, "population-model snapshot interval (seconds)", low=0.1
-    )
     commit_interval_s: float = setting(
         "DG_COMMIT_INTERVAL_S", 2.8, "offset commit interval (seconds)", low=0.1
     )
@@ -345,6 +344,9 @@ class Settings:
     )
     api_url: str = setting(
         "DG_API_URL", "http://127.0.0.1:6066", "the worker the CLI talks to", check=_http_url
+    )
+    failpoint: str | None = setting(
+        "DG_FAILPOINT", None, "fault tests only: crash at point:n", check=parse_failpoint
     )
 
     def __post_init__(self) -> None:

@@ -1,5 +1,5 @@
 """What every domain's agents are built from: one app, its settings and topics, the policy
-holder they read and the sender they emit through."""
+holder they read, the sender they emit through and the crash points of the fault tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import faust
 
 from streams.control.policy import PolicyHolder
 from streams.emit import DecisionSender
+from streams.failpoints import Failpoints
 from streams.settings import Settings
 from streams.topics import WorkerTopics
 
@@ -20,3 +21,4 @@ class Wiring:
     topics: WorkerTopics
     policy: PolicyHolder
     sender: DecisionSender
+    failpoints: Failpoints

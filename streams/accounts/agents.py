@@ -65,6 +65,7 @@ class AccountAgent:
         self._deadletter = topics.deadletter
         self._policy = wiring.policy
         self._sender = wiring.sender
+        self._failpoints = wiring.failpoints
         self._counters = counters
         self._network_risk = network_risk
         self._campaign_view = campaign_view
@@ -85,7 +86,10 @@ class AccountAgent:
         acknowledged and is processed again (decisions carry deterministic ids)."""
         touched: dict[str, Touched] = {}
         activity = ActivityBatch()
-        for event in events:
+        halfway = len(events) // 2
+        for i, event in enumerate(events):
+            if i == halfway:
+                self._failpoints.reach("mid_batch")
             use_partition_of(event)  # table reads/writes use this event's partition
             try:
                 outcome = self._process_event(event, touched, activity)
@@ -97,9 +101,12 @@ class AccountAgent:
             elif outcome.alert or outcome.command:
                 await self._sender.send(outcome)
         links = collect_links((t.state, t.request) for t in touched.values())
-        for account_id, t in touched.items():
+        for written, (account_id, t) in enumerate(touched.items()):
             use_partition_of(t.event)
             self.table[account_id] = t.state.encode()
+            if written == 0:
+                self._failpoints.reach("table_write")
+        self.population.snapshot_changed()
         await self._asn.publish_activity(activity.by_asn(lambda account: touched[account].state))
         await self._campaigns.publish_links(links)
 

@@ -37,6 +37,7 @@ class AsnAgent:
         async def process_asn_activity_stream(stream: StreamT[Any]) -> None:
             async for events in batches(stream, settings):
                 await each_internal_event(events, self.handle_event)
+                self.population.snapshot_changed()
 
         self.agent = app.agent(
             topics.asn_activity, name="streams.asn.agents.process_asn_activity_stream"

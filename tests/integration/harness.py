@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
 
-from streams.settings import load_settings
+from streams.settings import Settings, load_settings
 from streams.tools.kafka_io import fast_producer, produce_all, wait_drained
 from streams.tools.worker_process import WorkerProcess
 
@@ -95,6 +98,38 @@ def start_worker(bootstrap: str, names: Names, work: Path, **extra_env: str) -> 
     return WorkerProcess(env, work).start(timeout_s=90)
 
 
+def group_members(bootstrap: str, group: str) -> str:
+    """Who in ``group`` owns which partitions, as the broker sees it (for failure reports)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    described = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    lines = [f"group {group}: {described.state}"]
+    for member in described.members:
+        owned = sorted((tp.topic, tp.partition) for tp in member.assignment.topic_partitions)
+        lines.append(f"  {member.member_id} on {member.host}: {owned}")
+    return "\n".join(lines)
+
+
+def drain_or_explain(worker: WorkerProcess, settings: Settings, timeout_s: float) -> None:
+    """``worker.wait_drained``; when it is not drained in time, fail with the group's
+    assignment, the worker's readiness and a dump of its asyncio tasks' stacks."""
+    try:
+        worker.wait_drained(settings, timeout_s)
+    except (TimeoutError, RuntimeError) as err:
+        try:
+            members = group_members(settings.kafka.bootstrap_servers, settings.app_id)
+        except Exception as exc:  # a report must not hide the failure it reports
+            members = f"(group not described: {exc!r})"
+        port = worker.env["DG_WEB_PORT"]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5) as res:
+                ready = res.read().decode()
+        except Exception as exc:
+            ready = repr(exc) + " " + getattr(exc, "read", lambda: b"")().decode()
+        print(f"\n{members}\n/ready: {ready}\nthe worker's log with its tasks' stacks:")
+        print(worker.dump_tasks())
+        pytest.fail(f"the worker did not drain: {err}")
+
+
 def log_lines(worker: WorkerProcess) -> list[dict[str, Any]]:
     """The worker's JSON log records."""
     out = []
@@ -160,7 +195,7 @@ def run_through_worker(
         settings = load_settings({**names.env, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
         messages = (request_message(e) for e in events)
         produce_all(fast_producer(settings.kafka), names.topic("requests"), messages, rate=rate)
-        worker.wait_drained(settings, 300)
+        drain_or_explain(worker, settings, 300)
         commands = consume_until(bootstrap, names.topic("throttle"), lambda r: False, 8)
         alerts = consume_until(bootstrap, names.topic("alerts"), lambda r: False, 8)
     finally:

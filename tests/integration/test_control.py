@@ -66,9 +66,7 @@ class Rig:
         self.start()
 
     def start(self) -> None:
-        self.worker = start_worker(
-            self.bootstrap, self.names, self.work, DG_API_TOKEN=TOKEN, DG_SNAPSHOT_EVERY_S="1"
-        )
+        self.worker = start_worker(self.bootstrap, self.names, self.work, DG_API_TOKEN=TOKEN)
         self.api = Api(self.worker.env["DG_WEB_PORT"])
         deadline = time.monotonic() + 60
         while self.api.call("GET", "/ready")[0] != 200:

@@ -4,7 +4,6 @@ dead-lettered without stopping anything, and a restart does not repeat commands.
 from __future__ import annotations
 
 import base64
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ MALFORMED: list[tuple[bytes | None, bytes | None, str]] = [
 def scenario(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     names = Names()
     work: Path = tmp_path_factory.mktemp("worker")
-    worker = start_worker(kafka_bootstrap, names, work, DG_SNAPSHOT_EVERY_S="1")
+    worker = start_worker(kafka_bootstrap, names, work)
     background = benign_background(n_accounts=40, duration_s=2 * 3600)
     harvest = burst(HARVESTER, start_s=3600, duration_s=1800, per_min=30)
     events = in_time_order(background, harvest)
@@ -160,7 +159,6 @@ def test_restart_does_not_re_emit_commands(scenario: dict[str, Any]) -> None:
     first = before[0]
     refresh_at = first["event_ts"] + 0.8 * first["ttl_s"]
     worker: WorkerProcess = scenario["worker"]
-    time.sleep(2.5)  # > DG_SNAPSHOT_EVERY_S: the population snapshot is written
     assert worker.stop() == 0
     worker.start()
     last_harvest = max(e["ts"] for e in scenario["events"] if e["account_id"] == HARVESTER)

@@ -92,7 +92,7 @@ def test_every_type_is_parsed() -> None:
         ({"DG_BATCH_MAX": "0"}, "DG_BATCH_MAX must be >= 1"),
         ({"DG_BATCH_WITHIN_S": "0"}, "DG_BATCH_WITHIN_S must be >= 0.001, got 0.0"),
         ({"DG_BATCH_WITHIN_S": "soon"}, "DG_BATCH_WITHIN_S must be a float"),
-        ({"DG_SNAPSHOT_EVERY_S": "nan"}, "DG_SNAPSHOT_EVERY_S must be a finite number"),
+        ({"DG_BATCH_WITHIN_S": "nan"}, "DG_BATCH_WITHIN_S must be a finite number"),
         ({"DG_COMMIT_INTERVAL_S": "inf"}, "DG_COMMIT_INTERVAL_S must be a finite number"),
         ({"KAFKA_SECURITY_PROTOCOL": "TLS"}, "KAFKA_SECURITY_PROTOCOL must be one of"),
         ({"KAFKA_SASL_MECHANISM": "GSSAPI"}, "KAFKA_SASL_MECHANISM must be one of PLAIN, "),
