@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install browser test unit lint format kafka-up kafka-down run demo bench matrix clean
+.PHONY: help install browser test unit lint format kafka-up kafka-down run demo bench soak matrix clean
 # Plain `make` explains itself; CI (.ci/run) names its targets (`make lint`, `make test`).
 .DEFAULT_GOAL := help
 
@@ -74,6 +74,11 @@ demo: install
 bench: install
 	@deploy/kafka/kafka.sh fetch
 	$(BIN)/distillguard bench
+
+## One worker at half its maximum for MINUTES (default 30): RSS growth < 5% after warm-up, lag bounded.
+soak: install
+	@deploy/kafka/kafka.sh fetch
+	$(BIN)/distillguard soak --minutes $(or $(MINUTES),30)
 
 ## Robustness matrix: backtest over seeds x tactic cells -> reports/matrix (SIZE=ci|full, SEEDS=holdout|dev|all).
 matrix: install

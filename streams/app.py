@@ -27,11 +27,13 @@ from streams.campaigns.evidence import CampaignView
 from streams.control.changes import PolicyChanges
 from streams.control.policy import PolicyHolder
 from streams.emit import DecisionSender
+from streams.failpoints import Failpoints
 from streams.settings import Settings
 from streams.topics import WorkerTopics, declare_topics
 from streams.wiring import Wiring
 
 SESSION_TIMEOUT_S: Final = 10.0
+BATCHES_IN_PRODUCER_BUFFER: Final = 4
 
 
 def faust_app(settings: Settings) -> faust.App:
@@ -97,11 +99,12 @@ def create_app(
     topics = topics_of(app, settings)
     policy = PolicyHolder()
     counters: Counter[str] = Counter()
-    sender = DecisionSender(topics.alerts, topics.throttle, counters)
+    failpoints = Failpoints(settings.failpoint)
+    sender = DecisionSender(topics.alerts, topics.throttle, counters, failpoints)
     recent = RecentAlerts()
     sender.on_alert(recent.add)
     network_risk, campaign_view = NetworkRiskView(), CampaignView()
-    wiring = Wiring(app, settings, topics, policy, sender)
+    wiring = Wiring(app, settings, topics, policy, sender, failpoints)
     asn = AsnAgent(wiring)
     campaigns = CampaignAgents(wiring)
     accounts = AccountAgent(wiring, counters, network_risk, campaign_view, asn, campaigns)
@@ -111,6 +114,14 @@ def create_app(
     _follow(app, settings, settings.topics.control, policy.apply_record, policy.loaded)
     broker = BrokerProbe(settings.kafka.aiokafka_config)
     app.task(broker.run)
+
+    async def size_producer_buffer() -> None:
+        # A batch writes one table record per account it touched (up to batch_max) plus its
+        # network, link and decision messages at once, by design; Faust's buffer of 100
+        # logged "producer buffer full" on nearly every batch and flushed in the middle.
+        app.producer.buffer.max_messages = BATCHES_IN_PRODUCER_BUFFER * settings.batch_max
+
+    app.task(size_producer_buffer)
 
     def ready_checks() -> dict[str, bool]:
         return {

@@ -137,6 +137,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.run(args)
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    """One worker at half its maximum for a long while: RSS growth and lag, pass or fail."""
+    from streams.tools import soak
+
+    return soak.run(args)
+
+
 def cmd_policy(args: argparse.Namespace) -> int:
     """Show or change the live policy through a worker's API (DG_API_URL, DG_API_TOKEN)."""
     from streams.tools import policy_client
@@ -261,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_parser = sub.add_parser("bench", help=cmd_bench.__doc__)
     bench.add_arguments(bench_parser)
     bench_parser.set_defaults(func=cmd_bench)
+
+    from streams.tools import soak
+
+    soak_parser = sub.add_parser("soak", help=cmd_soak.__doc__)
+    soak.add_arguments(soak_parser)
+    soak_parser.set_defaults(func=cmd_soak)
     return parser
 
 
