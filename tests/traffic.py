@@ -56,3 +56,24 @@ def request(account_id: str, ts: float, rng: random.Random, output_tokens: int) 
 
 def in_time_order(*streams: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted((e for s in streams for e in s), key=lambda e: e["ts"])
+
+
+def harvest_scenario(
+    prefix: str, stagger_s: float = 0.0, seeded: bool = False
+) -> list[dict[str, Any]]:
+    """Four hours of 60 benign accounts and four harvesters ``{prefix}-0..3`` bursting for
+    40 minutes from the second hour, each ``stagger_s`` after the one before (own seeds when
+    ``seeded``): the workload of the fault tests."""
+    background = benign_background(n_accounts=60, duration_s=4 * 3600)
+    harvesters = [
+        e
+        for i in range(4)
+        for e in burst(
+            f"{prefix}-{i}",
+            start_s=3600 + stagger_s * i,
+            duration_s=2400,
+            per_min=30,
+            **({"seed": i} if seeded else {}),
+        )
+    ]
+    return in_time_order(background, harvesters)

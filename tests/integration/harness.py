@@ -184,7 +184,7 @@ def consume_until(
 
 
 def run_through_worker(
-    bootstrap: str, events: list[dict[str, Any]], work: Path, rate: float
+    bootstrap: str, events: list[dict[str, Any]], work: Path, rate: float | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Replay ``events`` into a fresh worker at ``rate`` events/s (near one worker's
     throughput, so partitions advance together in event time), wait until it and its

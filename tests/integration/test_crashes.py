@@ -30,7 +30,7 @@ from tests.integration.harness import (
     run_through_worker,
     start_worker,
 )
-from tests.traffic import benign_background, burst, in_time_order
+from tests.traffic import benign_background, harvest_scenario
 
 RATE = 1500.0  # events/s offered: near one worker's throughput, as in production replays
 CRASHES = {"mid_batch": 12, "table_write": 8, "after_alert": 2}
@@ -38,13 +38,7 @@ CRASHES = {"mid_batch": 12, "table_write": 8, "after_alert": 2}
 
 @pytest.fixture(scope="module")
 def events() -> list[dict[str, Any]]:
-    background = benign_background(n_accounts=60, duration_s=4 * 3600)
-    harvesters = [
-        e
-        for i in range(4)
-        for e in burst(f"harvester-crash-{i}", start_s=3600 + 600 * i, duration_s=2400, per_min=30)
-    ]
-    return in_time_order(background, harvesters)
+    return harvest_scenario("harvester-crash", stagger_s=600)
 
 
 @pytest.fixture(scope="module")

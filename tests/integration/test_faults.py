@@ -4,6 +4,7 @@ stopped while another one in its group runs."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -31,9 +32,18 @@ from tests.integration.harness import (
     start_worker,
     stop_broker,
 )
-from tests.traffic import benign_background, burst, in_time_order
+from tests.traffic import benign_background, harvest_scenario
 
 OUTAGE_S = 30.0
+# A worker waiting for the broker backs off; it spun one core at 100% before (issue 12).
+MAX_OUTAGE_CPU = 0.25
+
+
+def cpu_seconds(worker: WorkerProcess) -> float:
+    """User + system CPU time the worker process has used so far."""
+    assert worker.proc is not None
+    fields = Path(f"/proc/{worker.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def get(port: str, path: str) -> tuple[int, Any]:
@@ -86,6 +96,7 @@ def test_a_broker_outage_turns_ready_off_and_loses_no_event(
         )
 
         log_before = worker.log_path.stat().st_size
+        cpu_before, outage_started = cpu_seconds(worker), time.monotonic()
         stop_broker(state)
         went_down = wait_until(lambda: get(port, "/ready")[0] == 503, 20, "/ready 503")
         # The second half is produced during the outage (the producer buffers and retries).
@@ -97,6 +108,7 @@ def test_a_broker_outage_turns_ready_off_and_loses_no_event(
         time.sleep(max(0.0, OUTAGE_S - went_down))
         assert get(port, "/ready")[0] == 503
         log_growth = worker.log_path.stat().st_size - log_before
+        cpu_share = (cpu_seconds(worker) - cpu_before) / (time.monotonic() - outage_started)
         start_broker(state, port=int(bootstrap.rsplit(":", 1)[1]))
 
         back = wait_until(lambda: get(port, "/ready")[0] == 200, 90, "/ready 200 after the outage")
@@ -113,9 +125,11 @@ def test_a_broker_outage_turns_ready_off_and_loses_no_event(
         print(
             f"\noutage: /ready 503 after {went_down:.1f} s, 200 again {back:.1f} s after the "
             f"broker restarted, all {len(events):,} events processed {drained:.1f} s later; "
-            f"worker log grew {log_growth / 1024:.0f} KiB during {OUTAGE_S:g} s of outage"
+            f"worker log grew {log_growth / 1024:.0f} KiB and used {cpu_share:.0%} of a core "
+            f"during {OUTAGE_S:g} s of outage"
         )
         assert log_growth < 256 * 1024, f"log grew {log_growth:,} bytes during the outage"
+        assert cpu_share < MAX_OUTAGE_CPU, f"the worker spun at {cpu_share:.0%} of a core"
     finally:
         worker.stop()
 
@@ -143,13 +157,7 @@ def test_sigterm_during_an_outage_exits_within_the_bound(
 
 @pytest.fixture(scope="module")
 def failover_events() -> list[dict[str, Any]]:
-    background = benign_background(n_accounts=60, duration_s=4 * 3600)
-    harvesters = [
-        e
-        for i in range(4)
-        for e in burst(f"harvester-failover-{i}", start_s=3600, duration_s=2400, per_min=30, seed=i)
-    ]
-    return in_time_order(background, harvesters)
+    return harvest_scenario("harvester-failover", seeded=True)
 
 
 @pytest.fixture(scope="module")
