@@ -4,6 +4,7 @@ Writes ``docs/benchmarks.md``. Each measurement uses fresh topics and a fresh co
 1. baseline: a bare confluent-kafka consumer that only parses the events with orjson;
 2. maximum sustained throughput of one worker process: a pre-loaded backlog drained from
    "Worker ready" to "group committed the end of every partition";
+2b. the same backlog drained by a Faust agent that does nothing (Faust's own ceiling);
 3. end-to-end latency (request in Kafka -> command in Kafka, from Kafka timestamps) at fixed
    offered loads, replaying the part of the scenario where campaigns are active;
 4. state size per 100k accounts (encoded table records) and the worker's peak RSS.
@@ -28,9 +29,10 @@ from models.backtest import Backtest, read_jsonl
 from models.evaluation import percentile
 from models.policy import DEFAULT_POLICY
 from streams.admin import ensure_topics
-from streams.settings import load_settings
-from streams.tools.kafka_io import fast_producer, produce_all, read_outputs
+from streams.settings import Settings, load_settings
+from streams.tools.kafka_io import fast_producer, produce_all, read_outputs, wait_drained
 from streams.tools.local_kafka import REPO, LocalKafka, run_environment
+from streams.tools.stages import StageCost, stage_costs
 from streams.tools.worker_process import WorkerProcess
 
 
@@ -38,9 +40,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=float, default=3.0, help="simulated days")
     parser.add_argument("--scale", type=float, default=0.5, help="simulator scale")
     # Both below one worker's capacity (~1.8k events/s measured): latency, not backlog.
-    parser.add_argument("--loads", default="500,1500", help="offered loads for latency (events/s)")
-    parser.add_argument("--seconds", type=float, default=30.0, help="duration of each load step")
+    parser.add_argument(
+        "--loads", default="2000,5000,10000", help="offered loads for latency (events/s)"
+    )
+    parser.add_argument("--seconds", type=float, default=15.0, help="duration of each load step")
+    parser.add_argument(
+        "--profile-events", type=int, default=50_000, help="events profiled for the stage table"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+
+
+@dataclass(frozen=True, slots=True)
+class Ceilings:
+    """What the same topic drains at without our code."""
+
+    bare_consumer: float  # events/s: confluent-kafka consume(10000) + orjson
+    empty_agent: float  # events/s: a Faust agent that only takes batches
+
+
+@dataclass(frozen=True, slots=True)
+class Drain:
+    """One worker draining a pre-loaded backlog."""
+
+    input_rate: float  # events/s until the input topic is committed
+    pipeline_rate: float  # events/s until every internal topic is committed too
+    cpu_s_per_1k: float  # worker CPU seconds (user + system) per 1,000 input events
+    peak_rss_mib: float
+
+
+def drained(settings: Settings, topic: str, process: WorkerProcess) -> None:
+    """Until ``process``'s group has committed the end of ``topic``."""
+    wait_drained(
+        settings.kafka.confluent_config(),
+        settings.app_id,
+        topic,
+        settings.partitions,
+        1800,
+        alive=process.alive,
+    )
 
 
 @dataclass
@@ -65,10 +102,12 @@ class Bench:
             events = self.scenario()
             lines = list(read_jsonl(events))
             baseline = self.baseline(bootstrap, lines)
-            throughput, rss = self.throughput(bootstrap, lines)
+            empty = self.empty_agent(bootstrap, lines)
+            drain = self.throughput(bootstrap, lines)
             loads = [self.latency(bootstrap, lines, float(r)) for r in self.args.loads.split(",")]
             state = self.state_size(lines)
-            self.write(len(lines), baseline, throughput, rss, loads, state)
+            stages = stage_costs(lines[: self.args.profile_events])
+            self.write(len(lines), Ceilings(baseline, empty), drain, loads, state, stages)
             print(f"==> wrote {self.args.out}")
             return 0
         finally:
@@ -103,6 +142,8 @@ class Bench:
                 "group.id": env["DG_APP_ID"],
                 "enable.partition.eof": True,
                 "enable.auto.commit": False,
+                "fetch.min.bytes": 64 * 1024,
+                "queued.max.messages.kbytes": 256 * 1024,
             }
         )
         parts = [
@@ -122,17 +163,36 @@ class Bench:
         consumer.close()
         return seen / (time.perf_counter() - started)
 
-    def throughput(self, bootstrap: str, lines: list[bytes]) -> tuple[float, float]:
+    def empty_agent(self, bootstrap: str, lines: list[bytes]) -> float:
+        print("==> Faust alone: an agent that only takes batches of the input", flush=True)
+        env = self.fresh(bootstrap, "empty")
+        self.preload(env, lines)
+        settings = load_settings(env)
+        agent = WorkerProcess(env, self.work / "empty", ("-m", "streams.tools.empty_agent"))
+        agent.start()
+        started = time.perf_counter()
+        try:
+            drained(settings, settings.topics.requests, agent)
+            return len(lines) / (time.perf_counter() - started)
+        finally:
+            agent.stop()
+
+    def throughput(self, bootstrap: str, lines: list[bytes]) -> Drain:
         print("==> maximum throughput: one worker drains a pre-loaded backlog", flush=True)
         env = self.fresh(bootstrap, "throughput")
         self.preload(env, lines)
         settings = load_settings(env)
         worker = WorkerProcess(env, self.work / "throughput").start()
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), worker.cpu_seconds()
         try:
+            drained(settings, settings.topics.requests, worker)
+            input_s = time.perf_counter() - started
             worker.wait_drained(settings, 1800)
-            elapsed = time.perf_counter() - started
-            return len(lines) / elapsed, worker.peak_rss_mib()
+            pipeline_s = time.perf_counter() - started
+            cpu_per_1k = (worker.cpu_seconds() - cpu_before) / len(lines) * 1000
+            return Drain(
+                len(lines) / input_s, len(lines) / pipeline_s, cpu_per_1k, worker.peak_rss_mib()
+            )
         finally:
             worker.stop()
 
@@ -185,11 +245,11 @@ class Bench:
     def write(
         self,
         n: int,
-        baseline: float,
-        throughput: float,
-        rss: float,
+        ceilings: Ceilings,
+        drain: Drain,
         loads: list[LoadResult],
         state: dict[str, float],
+        stages: list[StageCost],
     ) -> None:
         versions = ", ".join(
             f"{p} {metadata.version(p)}"
@@ -200,33 +260,56 @@ class Bench:
             f"| {r.rate:,.0f} | {r.events:,} | {r.commands} | {r.p50_ms:,.0f} | {r.p99_ms:,.0f} |"
             for r in loads
         )
+        stage_rows = "\n".join(
+            f"| {c.stage} | {c.us_per_event:,.1f} | {c.share:.1%} |" for c in stages
+        )
+        bare, empty = ceilings.bare_consumer, ceilings.empty_agent
         text = f"""# Benchmarks
 
 Measured by `make bench` (`distillguard bench --days {self.args.days:g} --scale {self.args.scale:g}
---loads {self.args.loads} --seconds {self.args.seconds:g}`) on {time.strftime("%Y-%m-%d")}.
+--loads {self.args.loads} --seconds {self.args.seconds:g}`) on {time.strftime("%Y-%m-%d")}, every
+figure in one run on one machine and one topic.
 
 - machine: {os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}; Python
   {platform.python_version()}; {versions}; Apache Kafka 3.9.1 (KRaft, single local node)
 - workload: the simulator's scenario ({n:,} request.v1 events, benign populations and five
-  campaigns), one worker process, 8 partitions, memory store, default policy
+  campaigns), one process, 8 partitions, memory store, default policy
 
 ## Throughput
 
-| consumer | events/s |
-|---|---:|
-| bare confluent-kafka consumer, orjson parse only (baseline) | {baseline:,.0f} |
-| full detector, one worker (validation, account + ASN state, scoring, decisions) \
-| {throughput:,.0f} |
+Each row drains the same pre-loaded backlog with fresh topics and a fresh consumer group,
+timed from start to the group's committed end.
 
-The worker sustains **{throughput / baseline:.1%}** of the bare-consumer rate
-({baseline / throughput:,.1f}x slower); peak RSS of the worker **{rss:,.0f} MiB**. Where the
-time goes (validation, detectors, Faust's per-event machinery):
-[detection.md](detection.md#cost-per-event).
+| consumer | events/s | vs bare | vs empty agent |
+|---|---:|---:|---:|
+| bare confluent-kafka consumer, `consume(10000)`, `fetch.min.bytes` 64 KiB, orjson parse | \
+{bare:,.0f} | 100% | - |
+| Faust agent that only takes `take_events(1000, within=0.05)` batches | {empty:,.0f} | \
+{empty / bare:.1%} | 1.00x |
+| worker, input topic committed | {drain.input_rate:,.0f} | {drain.input_rate / bare:.1%} | \
+{drain.input_rate / empty:.2f}x |
+| worker, whole pipeline (input and every internal topic committed) | \
+{drain.pipeline_rate:,.0f} | {drain.pipeline_rate / bare:.1%} | {drain.pipeline_rate / empty:.2f}x |
+
+The worker used **{drain.cpu_s_per_1k:.3f} CPU seconds per 1,000 events** (user + system,
+whole pipeline) and peaked at **{drain.peak_rss_mib:,.0f} MiB** RSS. The empty agent is the
+ceiling of any design that hands Faust one event per record.
+
+## Where our own time goes
+
+cProfile over the first {self.args.profile_events:,} events through `Backtest.feed` (the
+worker's pipeline without Kafka or Faust), each function's own time charged to its module's
+stage. Profiled times are inflated (~2x); read the shares.
+
+| stage | us/event (profiled) | share |
+|---|---:|---:|
+{stage_rows}
 
 ## End-to-end latency (request in Kafka -> command in Kafka)
 
 From the Kafka timestamps of each command and of the request that triggered it, at fixed
-offered loads (replaying the campaign-active half of the scenario at that rate).
+offered loads (replaying the campaign-active half of the scenario at that rate). A load above
+the worker's throughput builds a backlog, and the latency is then the backlog's age.
 
 | offered load (events/s) | events | commands measured | p50 (ms) | p99 (ms) |
 |---:|---:|---:|---:|---:|

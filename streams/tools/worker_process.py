@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 from streams.settings import Settings
 from streams.tools.kafka_io import wait_drained
@@ -15,9 +17,14 @@ from streams.tools.kafka_io import wait_drained
 REPO = Path(__file__).resolve().parents[2]
 
 
+WORKER: Final = ("-m", "streams.cli", "worker")
+
+
 class WorkerProcess:
-    def __init__(self, env: dict[str, str], work: Path) -> None:
+    def __init__(self, env: dict[str, str], work: Path, command: Sequence[str] = WORKER) -> None:
+        """``command``: the Python arguments that start it (another Faust app, for the bench)."""
         self.env = {**os.environ, **env, "DG_DATA_DIR": str(work / "data")}
+        self.command = tuple(command)
         self.log_path = work / "worker.log"
         self.proc: subprocess.Popen[bytes] | None = None
         work.mkdir(parents=True, exist_ok=True)
@@ -26,7 +33,7 @@ class WorkerProcess:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker"],
+                [sys.executable, *self.command],
                 env=self.env,
                 cwd=REPO,
                 stdout=log,
@@ -71,6 +78,12 @@ class WorkerProcess:
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used so far."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mib(self) -> float:
         """The worker's peak resident memory (VmHWM), in MiB."""

@@ -4,7 +4,6 @@ stopped while another one in its group runs."""
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -37,13 +36,6 @@ from tests.traffic import benign_background, harvest_scenario
 OUTAGE_S = 30.0
 # A worker waiting for the broker backs off; it spun one core at 100% before (issue 12).
 MAX_OUTAGE_CPU = 0.25
-
-
-def cpu_seconds(worker: WorkerProcess) -> float:
-    """User + system CPU time the worker process has used so far."""
-    assert worker.proc is not None
-    fields = Path(f"/proc/{worker.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def get(port: str, path: str) -> tuple[int, Any]:
@@ -96,7 +88,7 @@ def test_a_broker_outage_turns_ready_off_and_loses_no_event(
         )
 
         log_before = worker.log_path.stat().st_size
-        cpu_before, outage_started = cpu_seconds(worker), time.monotonic()
+        cpu_before, outage_started = worker.cpu_seconds(), time.monotonic()
         stop_broker(state)
         went_down = wait_until(lambda: get(port, "/ready")[0] == 503, 20, "/ready 503")
         # The second half is produced during the outage (the producer buffers and retries).
@@ -108,7 +100,7 @@ def test_a_broker_outage_turns_ready_off_and_loses_no_event(
         time.sleep(max(0.0, OUTAGE_S - went_down))
         assert get(port, "/ready")[0] == 503
         log_growth = worker.log_path.stat().st_size - log_before
-        cpu_share = (cpu_seconds(worker) - cpu_before) / (time.monotonic() - outage_started)
+        cpu_share = (worker.cpu_seconds() - cpu_before) / (time.monotonic() - outage_started)
         start_broker(state, port=int(bootstrap.rsplit(":", 1)[1]))
 
         back = wait_until(lambda: get(port, "/ready")[0] == 200, 90, "/ready 200 after the outage")
