@@ -7,6 +7,7 @@ factory with their own settings.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,11 +25,13 @@ from streams.broadcast import follow_compacted
 from streams.broker_health import BrokerProbe
 from streams.campaigns.agents import CampaignAgents
 from streams.campaigns.evidence import CampaignView
+from streams.chunks import chunked_transport
 from streams.control.changes import PolicyChanges
 from streams.control.policy import PolicyHolder
 from streams.emit import DecisionSender
 from streams.failpoints import Failpoints
 from streams.settings import Settings
+from streams.stall_guard import guard_app
 from streams.topics import WorkerTopics, declare_topics
 from streams.wiring import Wiring
 
@@ -96,6 +99,7 @@ def create_app(
     """Build the worker for ``settings``; run it with ``faust.Worker(result.app)``.
     ``topics_of`` declares the topics (tests swap output topics for in-memory channels)."""
     app = faust_app(settings)
+    app.transport = chunked_transport(app, frozenset({settings.topics.requests}))
     topics = topics_of(app, settings)
     policy = PolicyHolder()
     counters: Counter[str] = Counter()
@@ -122,6 +126,7 @@ def create_app(
         app.producer.buffer.max_messages = BATCHES_IN_PRODUCER_BUFFER * settings.batch_max
 
     app.task(size_producer_buffer)
+    guard_app(app, settings.topics.requests, counters, time.monotonic)
 
     def ready_checks() -> dict[str, bool]:
         return {

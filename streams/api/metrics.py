@@ -43,6 +43,16 @@ class WorkerCollector(Collector):
             "Valid events skipped as already held by their account's state (a replay).",
             counts["replayed"],
         )
+        yield _counter(
+            "input_chunks",
+            "Input events that carried a fetched run of records (streams.chunks).",
+            counts["input_chunks"],
+        )
+        yield _counter(
+            "input_stalls_healed",
+            "Times the stall guard sought stalled input partitions back (streams.stall_guard).",
+            counts["input_stalls_healed"],
+        )
         dead = CounterMetricFamily(
             "distillguard_events_deadlettered",
             "Events sent to the dead-letter topic, by reason code.",

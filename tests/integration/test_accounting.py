@@ -162,6 +162,8 @@ def test_every_message_is_processed_or_dead_lettered(kafka_bootstrap: str, tmp_p
         source = hostile_by_key[_key(record)]
         parsed = parse_request(source.value)  # type: ignore[arg-type]  # tombstones are None
         assert isinstance(parsed, Invalid) and record["reason"] == parsed.reason
+    chunks = clean.stats["counters"].get("input_chunks", 0)
+    assert 0 < chunks < len(valid) // 10, "the input arrives in chunks of records"
     assert clean.stats["counters"]["processed"] == len(valid)
     assert "deadletter" not in clean.stats["counters"]
 
@@ -169,7 +171,8 @@ def test_every_message_is_processed_or_dead_lettered(kafka_bootstrap: str, tmp_p
     print(
         f"\naccounting: {len(messages):,} messages = {processed:,} processed + {dead:,} "
         f"dead-lettered ({len(by_code)} codes); valid-event rate {hostile.rate:,.0f}/s with "
-        f"hostile input vs {clean.rate:,.0f}/s clean (ratio {ratio:.2f})"
+        f"hostile input vs {clean.rate:,.0f}/s clean (ratio {ratio:.2f}); the clean input "
+        f"came in {chunks:,} chunks"
     )
     assert ratio >= MIN_RATE_RATIO
 

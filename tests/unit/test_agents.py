@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import faust
@@ -15,7 +16,9 @@ import pytest
 
 from models.account import AccountState
 from models.policy import DEFAULT_POLICY
+from streams.accounts.agents import record_batches, records_of
 from streams.app import Distillguard, create_app
+from streams.chunks import RawRecord
 from streams.settings import Settings
 from streams.topics import WorkerTopics, declare_topics
 from tests.fixtures import T0, RecordingTopic, request_json
@@ -155,3 +158,17 @@ def test_a_replay_of_processed_events_changes_no_account_state(dg: Distillguard)
     assert dg.counters["replayed"] == 5
     assert dg.accounts.table.get("acct-a") == stored
     assert AccountState.decode(stored).n_events == 5
+
+
+def test_records_are_batched_by_count_without_splitting_a_chunk() -> None:
+    def chunk_event(n: int, start: int) -> Any:
+        records = [RawRecord(start + i, None, b"k", b"{}") for i in range(n)]
+        return SimpleNamespace(value=records, message=None)
+
+    single = SimpleNamespace(
+        value=b"{}", message=SimpleNamespace(offset=99, timestamp=1.0, key=b"k", value=b"{}")
+    )
+    events = [chunk_event(300, 0), chunk_event(300, 300), single, chunk_event(50, 600)]
+    sizes = [len(batch) for batch in record_batches(events, 500)]
+    assert sizes == [300, 351]  # the second chunk would overflow the first batch
+    assert records_of(single) == [RawRecord(99, 1.0, b"k", b"{}")]
