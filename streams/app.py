@@ -118,6 +118,13 @@ def create_app(
     _follow(app, settings, settings.topics.control, policy.apply_record, policy.loaded)
     broker = BrokerProbe(settings.kafka.aiokafka_config)
     app.task(broker.run)
+    consumed = (
+        settings.topics.requests,
+        settings.asn_activity_topic,
+        settings.links_topic,
+        settings.campaign_reports_topic,
+    )
+    guard_app(app, frozenset(consumed), counters, broker.reachable, time.monotonic)
 
     async def size_producer_buffer() -> None:
         # A batch writes one table record per account it touched (up to batch_max) plus its
@@ -126,7 +133,6 @@ def create_app(
         app.producer.buffer.max_messages = BATCHES_IN_PRODUCER_BUFFER * settings.batch_max
 
     app.task(size_producer_buffer)
-    guard_app(app, settings.topics.requests, counters, time.monotonic)
 
     def ready_checks() -> dict[str, bool]:
         return {

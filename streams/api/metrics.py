@@ -50,7 +50,7 @@ class WorkerCollector(Collector):
         )
         yield _counter(
             "input_stalls_healed",
-            "Times the stall guard sought stalled input partitions back (streams.stall_guard).",
+            "Times the stall guard sought stalled partitions back (streams.stall_guard).",
             counts["input_stalls_healed"],
         )
         dead = CounterMetricFamily(
