@@ -39,12 +39,17 @@ class DecisionSender:
     def on_alert(self, listener: AlertListener) -> None:
         self._listeners.append(listener)
 
-    async def send(self, decision: Decision) -> None:
+    async def send(self, decision: Decision) -> list[Any]:
+        """Queue what ``decision`` says; returns the deliveries to await (each resolves once
+        the broker has the record) for a caller that must not persist state before them."""
         now = time.time()
+        deliveries: list[Any] = []
         if decision.alert is not None:
             alert = decision.alert
             wire = alert.to_wire(now)
-            await self._alerts.send(key=alert.key.encode(), value=orjson.dumps(wire))
+            deliveries.append(
+                await self._alerts.send(key=alert.key.encode(), value=orjson.dumps(wire))
+            )
             self._counters["alerts"] += 1
             for listener in self._listeners:
                 listener(wire)
@@ -60,8 +65,11 @@ class DecisionSender:
             if decision.alert is not None:
                 self._failpoints.reach("after_alert")
             command = decision.command
-            await self._throttle.send(
-                key=command.key.encode(), value=orjson.dumps(command.to_wire(now))
+            deliveries.append(
+                await self._throttle.send(
+                    key=command.key.encode(), value=orjson.dumps(command.to_wire(now))
+                )
             )
             self._counters["commands"] += 1
             log.info("command", entity=command.key, action=command.action, ttl_s=command.ttl_s)
+        return [d for d in deliveries if d is not None]

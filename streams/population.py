@@ -30,6 +30,10 @@ class PartitionedPopulation:
         is then the model as of a batch the account states also hold (a snapshot is ~3 KB
         and ~30 us to encode), not as of a wall-clock timer's last tick."""
         for partition, doc in self._models.changed_snapshots():
+            # The in-memory copy too: send_changelog writes only the changelog, and a model
+            # dropped on a rebalance and assigned back reloads from this table (it reloaded
+            # the start-up snapshot, learned 2 instead of ~250: a harvester went unflagged).
+            self._table.data[str(partition)] = doc
             self._table.send_changelog(partition, str(partition), doc)
 
 

@@ -9,6 +9,7 @@ co-partitioned).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -117,6 +118,7 @@ class AccountAgent:
         acknowledged and is processed again (decisions carry deterministic ids)."""
         touched: dict[str, Touched] = {}
         activity = ActivityBatch()
+        deliveries: list[Any] = []
         halfway = len(items) // 2
         for i, (event, record) in enumerate(items):
             if i == halfway:
@@ -130,7 +132,11 @@ class AccountAgent:
             if isinstance(outcome, Invalid):
                 await self._dead_letter(event, record, outcome)
             elif outcome.alert or outcome.command:
-                await self._sender.send(outcome)
+                deliveries.extend(await self._sender.send(outcome))
+        # The states about to be written hold these events, and a replay after a crash skips
+        # what a state holds: its decisions must be on the broker first (a SIGKILL right
+        # after a table write lost one that was still in the producer's buffer).
+        await asyncio.gather(*deliveries)
         links = collect_links((t.state, t.request) for t in touched.values())
         for written, (account_id, t) in enumerate(touched.items()):
             use_partition_of(t.event)
