@@ -127,6 +127,17 @@ def read_topic(kafka: KafkaSettings, topic: str, timeout_s: float = 30.0) -> lis
         consumer.close()
 
 
+def behind_by_partition(consumer: Consumer, topic: str, partitions: int) -> dict[int, int]:
+    """Records past the consumer group's committed offset, for each partition behind."""
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    behind = {}
+    for tp in consumer.committed(tps, timeout=10):
+        _, high = consumer.get_watermark_offsets(tp, timeout=10)
+        if high > max(tp.offset, 0):
+            behind[tp.partition] = high - max(tp.offset, 0)
+    return behind
+
+
 def wait_drained(
     connection: dict[str, Any],
     group: str,
@@ -141,13 +152,7 @@ def wait_drained(
     deadline = time.monotonic() + timeout
     try:
         while True:
-            tps = [TopicPartition(topic, p) for p in range(partitions)]
-            committed = consumer.committed(tps, timeout=10)
-            behind = {}
-            for tp in committed:
-                _, high = consumer.get_watermark_offsets(tp, timeout=10)
-                if high > max(tp.offset, 0):
-                    behind[tp.partition] = high - max(tp.offset, 0)
+            behind = behind_by_partition(consumer, topic, partitions)
             if not behind:
                 return
             where = ", ".join(f"partition {p}: {n}" for p, n in sorted(behind.items()))

@@ -16,15 +16,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import orjson
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer
 
 from streams.admin import ensure_topics
 from streams.settings import Settings, load_settings
-from streams.tools.kafka_io import fast_producer, produce_all
+from streams.tools.kafka_io import behind_by_partition, fast_producer, produce_all
 from streams.tools.local_kafka import REPO, LocalKafka, run_environment
 from streams.tools.worker_process import WorkerProcess
 
@@ -80,21 +79,10 @@ def looped(day: list[dict[str, object]]) -> Iterator[tuple[bytes, bytes]]:
         n += 1
 
 
-def rss_mib(worker: WorkerProcess) -> float:
-    assert worker.proc is not None
-    for line in Path(f"/proc/{worker.proc.pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def lag(settings: Settings, consumer: Consumer) -> int:
-    parts = [TopicPartition(settings.topics.requests, p) for p in range(settings.partitions)]
-    behind = 0
-    for tp in consumer.committed(parts, timeout=10):
-        _, high = consumer.get_watermark_offsets(tp, timeout=10)
-        behind += high - max(tp.offset, 0)
-    return behind
+    """Input records past the group's committed offsets."""
+    behind = behind_by_partition(consumer, settings.topics.requests, settings.partitions)
+    return sum(behind.values())
 
 
 class Soak:
@@ -162,7 +150,7 @@ class Soak:
             while producer.is_alive() and worker.alive():
                 time.sleep(SAMPLE_EVERY_S)
                 sample = Sample(
-                    time.monotonic() - started, rss_mib(worker), lag(settings, consumer)
+                    time.monotonic() - started, worker.rss_mib(), lag(settings, consumer)
                 )
                 samples.append(sample)
                 if len(samples) % max(1, int(60 / SAMPLE_EVERY_S)) == 0:

@@ -87,9 +87,16 @@ class WorkerProcess:
 
     def peak_rss_mib(self) -> float:
         """The worker's peak resident memory (VmHWM), in MiB."""
+        return self._status_mib("VmHWM")
+
+    def rss_mib(self) -> float:
+        """The worker's resident memory now (VmRSS), in MiB."""
+        return self._status_mib("VmRSS")
+
+    def _status_mib(self, field: str) -> float:
         assert self.proc is not None
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
 

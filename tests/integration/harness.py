@@ -84,6 +84,10 @@ class Names:
     def topic(self, name: str) -> str:
         return self.env[f"DG_TOPIC_{name.upper()}"]
 
+    def settings(self, bootstrap: str) -> Settings:
+        """The settings a worker with these names on ``bootstrap`` runs with."""
+        return load_settings({**self.env, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+
 
 def start_worker(bootstrap: str, names: Names, work: Path, **extra_env: str) -> WorkerProcess:
     """The worker with this test's unique names, 4 partitions and a free web port."""
@@ -192,7 +196,7 @@ def run_through_worker(
     names = Names()
     worker = start_worker(bootstrap, names, work)
     try:
-        settings = load_settings({**names.env, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+        settings = names.settings(bootstrap)
         messages = (request_message(e) for e in events)
         produce_all(fast_producer(settings.kafka), names.topic("requests"), messages, rate=rate)
         drain_or_explain(worker, settings, 300)

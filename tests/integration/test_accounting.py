@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from models.request import Invalid, parse_request
 from streams.admin import ensure_topics
-from streams.settings import Settings, load_settings
+from streams.settings import Settings
 from streams.tools.kafka_io import fast_producer, produce_all, read_topic
 from tests.hostile import HOSTILE, SECRET_PROMPT
 from tests.integration.harness import Names, log_lines, request_message, start_worker
@@ -93,7 +93,7 @@ def offsets(settings: Settings, topic: str) -> int:
 def drain(bootstrap: str, messages: list[Message], work: Path) -> Drained:
     """Pre-load ``messages``, start a worker, and time it until every one is counted."""
     names = Names()
-    settings = load_settings({**names.env, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+    settings = names.settings(bootstrap)
     ensure_topics(settings)
     produce_all(fast_producer(settings.kafka), settings.topics.requests, messages)
     worker = start_worker(bootstrap, names, work)

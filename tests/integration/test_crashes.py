@@ -18,7 +18,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from models.backtest import throttled_accounts
-from streams.settings import Settings, load_settings
+from streams.settings import Settings
 from streams.tools.kafka_io import fast_producer, produce_all
 from streams.tools.worker_process import WorkerProcess
 from streams.worker import SHUTDOWN_BOUND_S
@@ -62,10 +62,6 @@ def reference(
     return commands
 
 
-def settings_of(bootstrap: str, names: Names) -> Settings:
-    return load_settings({**names.env, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
-
-
 def restart(crashed: WorkerProcess) -> tuple[WorkerProcess, float]:
     """The same worker (settings, data folder) without the crash point; seconds to ready."""
     env = {k: v for k, v in crashed.env.items() if k != "DG_FAILPOINT"}
@@ -84,7 +80,7 @@ def test_a_crash_loses_and_doubles_no_decision(
     tmp_path: Path,
 ) -> None:
     names = Names()
-    settings = settings_of(kafka_bootstrap, names)
+    settings = names.settings(kafka_bootstrap)
     crashing = start_worker(
         kafka_bootstrap, names, tmp_path, DG_FAILPOINT=f"{point}:{CRASHES[point]}"
     )
@@ -150,7 +146,7 @@ def test_sigterm_while_busy_exits_within_the_bound_and_commits_what_it_processed
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     names = Names()
-    settings = settings_of(kafka_bootstrap, names)
+    settings = names.settings(kafka_bootstrap)
     events = benign_background(n_accounts=150, duration_s=6 * 3600)
     worker = start_worker(kafka_bootstrap, names, tmp_path)
     produce_all(

@@ -17,7 +17,6 @@ import orjson
 import pytest
 
 from models.backtest import throttled_accounts
-from streams.settings import load_settings
 from streams.worker import SHUTDOWN_BOUND_S
 from tests.integration.harness import (
     Names,
@@ -187,7 +186,7 @@ def test_a_stopped_worker_hands_its_partitions_to_the_survivor(
     first = start_worker(kafka_bootstrap, names, tmp_path / "a", DG_STANDBY_REPLICAS="1")
     second = start_worker(kafka_bootstrap, names, tmp_path / "b", DG_STANDBY_REPLICAS="1")
     try:
-        settings = load_settings({**names.env, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+        settings = names.settings(kafka_bootstrap)
         half = len(events) // 2
         produce(kafka_bootstrap, names.topic("requests"), map(request_message, events[:half]))
         wait_until(
