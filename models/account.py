@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Final
 
 from models.decide import DecisionState
+from models.replay import held
 from models.request import Request
 from models.sketches import (
     decay_pair,
@@ -121,9 +122,8 @@ class AccountState:
         ]
 
     def holds(self, offset: int, ts: float) -> bool:
-        """Whether the event at input ``offset`` is already folded in (a replay after a crash);
-        a newer event time never is (a recreated topic restarts its offsets)."""
-        return offset <= self.applied_offset and ts <= self.last_ts
+        """Whether the event at input ``offset`` is already folded in (``models.replay``)."""
+        return held(self.applied_offset, self.last_ts, offset, ts)
 
     @classmethod
     def decode(cls, raw: list[Any] | None) -> AccountState:

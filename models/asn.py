@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Final
 
 from models.age import is_new
 from models.decide import DecisionState
+from models.replay import held
 from models.sketches import decayed_add, decayed_rate
 from models.units import DAY, HOUR
 
@@ -43,7 +44,7 @@ class AsnActivity:
 
 @dataclass(slots=True)
 class AsnState:
-    VERSION: ClassVar[int] = 2
+    VERSION: ClassVar[int] = 3
 
     first_ts: float = 0.0
     last_ts: float = 0.0
@@ -56,6 +57,8 @@ class AsnState:
     young_req_24h: float = 0.0
     last_learn_ts: float = 0.0
     published_risk: float = 0.0  # last risk published for the accounts' scoring
+    # Activity-topic offset of the last message folded in (-1: none); see ``models.replay``.
+    applied_offset: float = -1.0
     decision: DecisionState = field(default_factory=DecisionState)
     # account_id -> [last_ts, created_ts (0 = unknown), output tokens/day at last sight]
     accounts: dict[str, list[float]] = field(default_factory=dict)
@@ -64,19 +67,29 @@ class AsnState:
         numbers = [getattr(self, n) for n in _NUMBERS]
         return [self.VERSION, numbers, self.decision.encode(), self.accounts]
 
+    def holds(self, offset: int, ts: float) -> bool:
+        """Whether the activity message at ``offset`` is already folded in."""
+        return held(self.applied_offset, self.last_ts, offset, ts)
+
     @classmethod
     def decode(cls, raw: list[Any] | None) -> AsnState:
-        """Load a stored record; an unknown version or shape starts the network afresh."""
-        if not raw or raw[0] != cls.VERSION or len(raw) != 4 or len(raw[1]) != len(_NUMBERS):
+        """Load a stored record; version 2 (before the applied offset) is read with it at its
+        default; an unknown version or shape starts the network afresh."""
+        names = _NUMBERS_OF.get(raw[0]) if raw else None
+        if not raw or names is None or len(raw) != 4 or len(raw[1]) != len(names):
             return cls()
         return cls(
-            **dict(zip(_NUMBERS, raw[1], strict=True)),
+            **dict(zip(names, raw[1], strict=True)),
             decision=DecisionState.decode(raw[2]),
             accounts=dict(raw[3]),
         )
 
 
 _NUMBERS: Final = tuple(f.name for f in fields(AsnState) if f.name not in ("accounts", "decision"))
+_NUMBERS_OF: Final = {
+    AsnState.VERSION: _NUMBERS,
+    2: tuple(n for n in _NUMBERS if n != "applied_offset"),
+}
 
 
 @dataclass(frozen=True, slots=True)

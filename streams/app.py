@@ -109,7 +109,7 @@ def create_app(
     sender.on_alert(recent.add)
     network_risk, campaign_view = NetworkRiskView(), CampaignView()
     wiring = Wiring(app, settings, topics, policy, sender, failpoints)
-    asn = AsnAgent(wiring)
+    asn = AsnAgent(wiring, counters)
     campaigns = CampaignAgents(wiring)
     accounts = AccountAgent(wiring, counters, network_risk, campaign_view, asn, campaigns)
     changes = PolicyChanges(policy, topics.control, topics.audit, sender)
@@ -124,7 +124,15 @@ def create_app(
         settings.links_topic,
         settings.campaign_reports_topic,
     )
-    guard_app(app, frozenset(consumed), counters, broker.reachable, time.monotonic)
+    guard_app(
+        app,
+        frozenset(consumed),
+        # Their agents skip what the account and network states hold (models.replay).
+        frozenset({settings.topics.requests, settings.asn_activity_topic}),
+        counters,
+        broker.reachable,
+        time.monotonic,
+    )
 
     async def size_producer_buffer() -> None:
         # A batch writes one table record per account it touched (up to batch_max) plus its

@@ -72,4 +72,4 @@ class DecisionSender:
             )
             self._counters["commands"] += 1
             log.info("command", entity=command.key, action=command.action, ttl_s=command.ttl_s)
-        return [d for d in deliveries if d is not None]
+        return deliveries

@@ -14,6 +14,7 @@ Factories take keyword overrides of any field, so a test states only what it is 
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Iterable
 from typing import Any, Final
@@ -79,8 +80,13 @@ class RecordingTopic:
 
     async def send(
         self, key: bytes | None, value: bytes | None, partition: int | None = None
-    ) -> None:
+    ) -> asyncio.Future[None]:
+        """Record the message; the delivery it returns is already done, as if the broker
+        had acknowledged it (a Faust topic's send returns a future to await likewise)."""
         self.sent.append((key, value))
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
 
     def values(self) -> list[Any]:
         """The sent values decoded from JSON (tombstones as None)."""

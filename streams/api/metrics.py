@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import Final, get_args
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from streams.control.policy import PolicyHolder
+from streams.stall_guard import StallKind
 
 DEADLETTER_PREFIX: Final = "deadletter."
 
@@ -48,11 +49,14 @@ class WorkerCollector(Collector):
             "Input events that carried a fetched run of records (streams.chunks).",
             counts["input_chunks"],
         )
-        yield _counter(
-            "input_stalls_healed",
-            "Times the stall guard sought stalled partitions back (streams.stall_guard).",
-            counts["input_stalls_healed"],
+        stalls = CounterMetricFamily(
+            "distillguard_partition_stalls",
+            "Consumed partitions the stall guard found stalled, by kind (streams.stall_guard).",
+            labels=["kind"],
         )
+        for kind in get_args(StallKind):
+            stalls.add_metric([kind], counts[f"stalls.{kind}"])
+        yield stalls
         dead = CounterMetricFamily(
             "distillguard_events_deadlettered",
             "Events sent to the dead-letter topic, by reason code.",

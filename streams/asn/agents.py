@@ -7,6 +7,8 @@ default: see ``Policy.asn``) and publishes each network's risk for the account s
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from typing import Any, cast
 
 import orjson
@@ -23,8 +25,9 @@ from streams.wiring import Wiring
 class AsnAgent:
     """The ASN table, the network population models and the agent over activity."""
 
-    def __init__(self, wiring: Wiring) -> None:
+    def __init__(self, wiring: Wiring, counters: Counter[str]) -> None:
         app, settings, topics = wiring.app, wiring.settings, wiring.topics
+        self._counters = counters
         self.table = json_table(app, settings, "asns", "AsnState records by ASN.")
         self.population = partitioned_population(
             app, settings, "asn-population", new_asn_population, settings.asn_activity_topic
@@ -65,17 +68,23 @@ class AsnAgent:
         asn = int(cast(bytes, event.key))
         activities = [asn_model.AsnActivity(*row) for row in orjson.loads(event.value)]
         state = asn_model.AsnState.decode(self.table.get(str(asn)))
+        offset = event.message.offset
+        if state.holds(offset, max((a.last_ts for a in activities), default=0.0)):
+            self._counters["replayed.asn_activity"] += 1  # folded in before a crash or stall
+            return
+        state.applied_offset = offset
         population = self.population.for_partition(event.message.partition)
         assessment, decision = process_asn_activity(
             state, asn, activities, population, self._policy.current
         )
-        if decision.alert or decision.command:
-            await self._sender.send(decision)
+        deliveries = await self._sender.send(decision) if decision.alert or decision.command else []
         # The last published risk lives in the (changelogged) state, so a restart or a move
         # to another worker still withdraws a risk that has since fallen.
         if moved(assessment.score, state.published_risk):
             state.published_risk = assessment.score
             detail = assessment.reasons[0].detail if assessment.reasons else "no evidence"
             doc = {"risk": round(assessment.score, 4), "detail": detail, "event_ts": state.last_ts}
-            await self._risk.send(key=str(asn).encode(), value=orjson.dumps(doc))
+            deliveries.append(await self._risk.send(key=str(asn).encode(), value=orjson.dumps(doc)))
+        # A replay skips what the written state holds: what it sent must be on the broker first.
+        await asyncio.gather(*deliveries)
         self.table[str(asn)] = state.encode()

@@ -115,7 +115,8 @@ def group_members(bootstrap: str, group: str) -> str:
 
 def drain_or_explain(worker: WorkerProcess, settings: Settings, timeout_s: float) -> None:
     """``worker.wait_drained``; when it is not drained in time, fail with the group's
-    assignment, the worker's readiness and a dump of its asyncio tasks' stacks."""
+    assignment, the worker's readiness, counters and warnings, and its asyncio tasks' stacks
+    (the counters and the last warning also go in the failure's one-line summary)."""
     try:
         worker.wait_drained(settings, timeout_s)
     except (TimeoutError, RuntimeError) as err:
@@ -124,14 +125,27 @@ def drain_or_explain(worker: WorkerProcess, settings: Settings, timeout_s: float
         except Exception as exc:  # a report must not hide the failure it reports
             members = f"(group not described: {exc!r})"
         port = worker.env["DG_WEB_PORT"]
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5) as res:
-                ready = res.read().decode()
-        except Exception as exc:
-            ready = repr(exc) + " " + getattr(exc, "read", lambda: b"")().decode()
-        print(f"\n{members}\n/ready: {ready}\nthe worker's log with its tasks' stacks:")
-        print(worker.dump_tasks())
-        pytest.fail(f"the worker did not drain: {err}")
+        ready, stats = _get_text(port, "/ready"), _get_text(port, "/stats")
+        warnings = [
+            line
+            for line in worker.log_path.read_text(errors="replace").splitlines()
+            if '"level": "warning"' in line or '"level": "error"' in line
+        ]
+        print(f"\n{members}\n/ready: {ready}\n/stats: {stats}\nwarnings:")
+        print("\n".join(warnings[-40:]))
+        print("the worker's log with its tasks' stacks:")
+        print(worker.dump_tasks(lines=200))
+        last = warnings[-1][:400] if warnings else "none"
+        pytest.fail(f"the worker did not drain: {err}; /stats {stats[:600]}; last warning {last}")
+
+
+def _get_text(port: str, path: str) -> str:
+    """The body of a GET on the worker's web port, or why there is none (for reports)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as res:
+            return str(res.read().decode())
+    except Exception as exc:
+        return repr(exc) + " " + getattr(exc, "read", lambda: b"")().decode()
 
 
 def log_lines(worker: WorkerProcess) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from models.account import AccountState
+from models.asn import AsnState
 from models.policy import DEFAULT_POLICY
 from streams.accounts.agents import record_batches, records_of
 from streams.app import Distillguard, create_app
@@ -158,6 +159,35 @@ def test_a_replay_of_processed_events_changes_no_account_state(dg: Distillguard)
     assert dg.counters["replayed"] == 5
     assert dg.accounts.table.get("acct-a") == stored
     assert AccountState.decode(stored).n_events == 5
+
+
+def test_a_replay_of_network_activity_changes_no_network_state() -> None:
+    """The ASN agent skips, by offset, activity messages its stored state already holds (a
+    crash or a stall-guard seek re-reads its topic from the last committed offset)."""
+    outputs = ("alerts", "throttle", "deadletter", "asn_risk", "links")
+    dg = create_app(
+        Settings(batch_max=50, batch_within_s=0.3),
+        lambda app, settings: dataclasses.replace(
+            declare_topics(app, settings), **{name: RecordingTopic() for name in outputs}
+        ),
+    )
+    messages = [  # one account's activity in three batches: [account, last_ts, requests, ...]
+        orjson.dumps([[f"acct-{i}", T0 + 60 * i, 3, 900, 0, 0.0, None, 2000.0]]) for i in range(3)
+    ]
+
+    async def feed() -> None:  # the same offsets each time, as after a crash
+        async with dg.asn.agent.test_context() as agent:
+            for value in messages:
+                await agent.put(value, key=b"64501", partition=0, wait=False)
+            await wait_for(lambda: dg.asn.table.get("64501") is not None)
+            await asyncio.sleep(0.5)  # the batch window closes and the batch is handled
+
+    asyncio.run(feed())
+    stored = dg.asn.table.get("64501")
+    assert AsnState.decode(stored).req_24h > 0 and len(AsnState.decode(stored).accounts) == 3
+    asyncio.run(feed())
+    assert dg.counters["replayed.asn_activity"] == len(messages)
+    assert dg.asn.table.get("64501") == stored
 
 
 def test_records_are_batched_by_count_without_splitting_a_chunk() -> None:

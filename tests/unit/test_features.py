@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -160,6 +161,19 @@ def test_asn_state_stays_bounded(rows: list[tuple[str, float]]) -> None:
         )
     assert len(state.accounts) <= asn_model.MAX_ACCOUNTS
     assert len(orjson.dumps(state.encode())) <= 64 * 1024
+
+
+def test_asn_state_round_trips_and_reads_version_2_without_an_applied_offset() -> None:
+    state = asn_model.AsnState(applied_offset=17)
+    asn_model.update(state, asn_model.AsnActivity("a", T0, 3, 900, 0, 0.0, None, 2e3))
+    encoded = orjson.loads(orjson.dumps(state.encode()))
+    assert asn_model.AsnState.decode(encoded) == state
+    assert state.holds(17, T0) and not state.holds(18, T0) and not state.holds(3, T0 + 1)
+    names = [f.name for f in dataclasses.fields(asn_model.AsnState)][: len(encoded[1])]
+    v2 = [2, [n for n, name in zip(encoded[1], names, strict=True) if name != "applied_offset"]]
+    old = asn_model.AsnState.decode([*v2, *encoded[2:]])
+    assert old == dataclasses.replace(state, applied_offset=-1.0)
+    assert asn_model.AsnState.decode([99, *encoded[1:]]) == asn_model.AsnState()
 
 
 def test_asn_features_count_new_young_and_fresh_heavy_accounts() -> None:
