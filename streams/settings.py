@@ -317,7 +317,7 @@ class Settings:
     replication: int = setting("DG_REPLICATION", 1, "replication factor of created topics", low=1)
     standby_replicas: int = setting(
         "DG_STANDBY_REPLICAS",
-        0,
+        1,  # a single worker places none: Faust caps replicas at the other workers' count
         "standby copies of each table partition kept warm on other workers",
         low=0,
         high=3,

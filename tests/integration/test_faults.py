@@ -178,13 +178,13 @@ def test_a_stopped_worker_hands_its_partitions_to_the_survivor(
     signal_name: str,
     tmp_path: Path,
 ) -> None:
-    """Two workers in one group, with standby replicas; one is killed (-9) or stopped
+    """Two workers in one group, with standby replicas (the default); one is killed (-9) or stopped
     (SIGTERM) mid-stream. The survivor takes its partitions and their table state and
     throttles the same accounts as one uninterrupted worker on the same input."""
     events = failover_events
     names = Names()
-    first = start_worker(kafka_bootstrap, names, tmp_path / "a", DG_STANDBY_REPLICAS="1")
-    second = start_worker(kafka_bootstrap, names, tmp_path / "b", DG_STANDBY_REPLICAS="1")
+    first = start_worker(kafka_bootstrap, names, tmp_path / "a")
+    second = start_worker(kafka_bootstrap, names, tmp_path / "b")
     try:
         settings = names.settings(kafka_bootstrap)
         half = len(events) // 2
