@@ -28,6 +28,7 @@ from models.account import AccountState, features
 from models.age import is_young
 from models.harvest import is_harvest_like, state_is_harvest_like
 from models.policy import Policy
+from models.replay import held
 from models.request import Request
 from models.sketches import hamming64, hash32, kmv_add, kmv_estimate
 from models.units import DAY, HOUR, MINUTE
@@ -215,28 +216,36 @@ class KeyPopulation:
 class LinkGroup:
     """The recent members of one link key and the key's population (bounded; module doc)."""
 
-    VERSION: ClassVar[int] = 3
+    VERSION: ClassVar[int] = 4
 
     last_ts: float = 0.0
     reported_ts: float = 0.0  # event time of the last report to the registry
     reported: list[str] = field(default_factory=list)  # the linked members it listed
     members: dict[str, Member] = field(default_factory=dict)
     population: KeyPopulation = field(default_factory=KeyPopulation)
+    # Links-topic offset of the last message folded in (-1: none); see ``models.replay``.
+    applied_offset: float = -1.0
 
     def encode(self) -> list[Any]:
         rows = [m.row() for m in self.members.values()]
         return [self.VERSION, self.last_ts, self.reported_ts, self.reported, rows,
-                self.population.encode()]  # fmt: skip
+                self.population.encode(), self.applied_offset]  # fmt: skip
+
+    def holds(self, offset: int, ts: float) -> bool:
+        """Whether the links message at ``offset`` is already folded in."""
+        return held(self.applied_offset, self.last_ts, offset, ts)
 
     @classmethod
     def decode(cls, raw: list[Any] | None) -> LinkGroup:
-        """A stored group; another version starts the group afresh (it refills in a day)."""
-        if not raw or raw[0] != cls.VERSION or len(raw) != 6:
+        """A stored group; version 3 (before the applied offset) is read with it at its
+        default, another version starts the group afresh (it refills in a day)."""
+        if not raw or (raw[0], len(raw)) not in ((cls.VERSION, 7), (3, 6)):
             return cls()
         members = (Member.from_row(row) for row in raw[4])
         by_id = {m.account_id: m for m in members}
         population = KeyPopulation.decode(raw[5])
-        return cls(float(raw[1]), float(raw[2]), list(raw[3]), by_id, population)
+        applied = float(raw[6]) if len(raw) == 7 else -1.0
+        return cls(float(raw[1]), float(raw[2]), list(raw[3]), by_id, population, applied)
 
     def add(self, member: Member) -> None:
         """Remember a member; past the cap, the least recently seen member is forgotten."""

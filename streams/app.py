@@ -110,7 +110,7 @@ def create_app(
     network_risk, campaign_view = NetworkRiskView(), CampaignView()
     wiring = Wiring(app, settings, topics, policy, sender, failpoints)
     asn = AsnAgent(wiring, counters)
-    campaigns = CampaignAgents(wiring)
+    campaigns = CampaignAgents(wiring, counters)
     accounts = AccountAgent(wiring, counters, network_risk, campaign_view, asn, campaigns)
     changes = PolicyChanges(policy, topics.control, topics.audit, sender)
     _follow(app, settings, settings.asn_risk_topic, network_risk.apply)
@@ -127,8 +127,8 @@ def create_app(
     guard_app(
         app,
         frozenset(consumed),
-        # Their agents skip what the account and network states hold (models.replay).
-        frozenset({settings.topics.requests, settings.asn_activity_topic}),
+        # Their agents skip what the account, network and link-group states hold (models.replay).
+        frozenset({settings.topics.requests, settings.asn_activity_topic, settings.links_topic}),
         counters,
         broker.reachable,
         time.monotonic,

@@ -11,6 +11,8 @@ their own decisions, citing the campaign.
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from typing import Any, Final
 
 import orjson
@@ -34,8 +36,9 @@ REGISTRY_KEY: Final = b"registry"
 class CampaignAgents:
     """The link-group table and agent, and the campaign registry with its agent."""
 
-    def __init__(self, wiring: Wiring) -> None:
+    def __init__(self, wiring: Wiring, counters: Counter[str]) -> None:
         app, settings, topics = wiring.app, wiring.settings, wiring.topics
+        self._counters = counters
 
         def table(name: str, help: str) -> Any:
             return json_table(app, settings, name, help)
@@ -84,18 +87,31 @@ class CampaignAgents:
             await self._topics.links.send(key=first, value=orjson.dumps(rows), partition=partition)
 
     async def handle_links(self, event: EventT[Any]) -> None:
-        """One batch's link records for the keys of one partition (the event's)."""
+        """One batch's link records for the keys of one partition (the event's). A key whose
+        stored group already holds this message (a replay) is skipped; the reports are on
+        the broker before the groups are written."""
+        offset = event.message.offset
         latest = 0.0
+        folded: dict[str, LinkGroup] = {}
+        deliveries = []
         for key, rows in orjson.loads(event.value).items():
             group = LinkGroup.decode(self.link_groups.get(key))
             members = [Member.from_row(row) for row in rows]
+            if group.holds(offset, max((m.last_ts for m in members), default=0.0)):
+                self._counters["replayed.links"] += 1
+                continue
+            group.applied_offset = offset
             evidence = process_links(group, key, members, self._policy.current)
-            self.link_groups[key] = group.encode()
+            folded[key] = group
             latest = max(latest, group.last_ts)
             if evidence is not None:
-                await self._topics.campaign_reports.send(
-                    key=REGISTRY_KEY, value=orjson.dumps(evidence.to_wire())
+                report = orjson.dumps(evidence.to_wire())
+                deliveries.append(
+                    await self._topics.campaign_reports.send(key=REGISTRY_KEY, value=report)
                 )
+        await asyncio.gather(*deliveries)
+        for key, group in folded.items():
+            self.link_groups[key] = group.encode()
         if self._sweep_due(f"links:{event.message.partition}", latest):
             self._sweep_groups(event.message.partition, latest)
 

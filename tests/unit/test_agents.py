@@ -16,6 +16,7 @@ import pytest
 
 from models.account import AccountState
 from models.asn import AsnState
+from models.linkage import LinkGroup
 from models.policy import DEFAULT_POLICY
 from streams.accounts.agents import record_batches, records_of
 from streams.app import Distillguard, create_app
@@ -161,33 +162,66 @@ def test_a_replay_of_processed_events_changes_no_account_state(dg: Distillguard)
     assert AccountState.decode(stored).n_events == 5
 
 
-def test_a_replay_of_network_activity_changes_no_network_state() -> None:
-    """The ASN agent skips, by offset, activity messages its stored state already holds (a
-    crash or a stall-guard seek re-reads its topic from the last committed offset)."""
-    outputs = ("alerts", "throttle", "deadletter", "asn_risk", "links")
-    dg = create_app(
+def consuming(name: str) -> Distillguard:
+    """An app whose topic ``name`` is real (its agent consumes it in ``test_context``) and
+    whose other output topics are recording stand-ins."""
+    outputs = {"alerts", "throttle", "deadletter", "asn_activity", "asn_risk", "links"}
+    outputs.add("campaign_reports")
+    return create_app(
         Settings(batch_max=50, batch_within_s=0.3),
         lambda app, settings: dataclasses.replace(
-            declare_topics(app, settings), **{name: RecordingTopic() for name in outputs}
+            declare_topics(app, settings),
+            **{topic: RecordingTopic() for topic in outputs - {name}},
         ),
     )
-    messages = [  # one account's activity in three batches: [account, last_ts, requests, ...]
-        orjson.dumps([[f"acct-{i}", T0 + 60 * i, 3, 900, 0, 0.0, None, 2000.0]]) for i in range(3)
-    ]
 
-    async def feed() -> None:  # the same offsets each time, as after a crash
-        async with dg.asn.agent.test_context() as agent:
-            for value in messages:
-                await agent.put(value, key=b"64501", partition=0, wait=False)
-            await wait_for(lambda: dg.asn.table.get("64501") is not None)
+
+async def feed_twice(
+    agent: Any, messages: list[tuple[bytes, bytes]], stored: Callable[[], Any]
+) -> Any:
+    """Put ``messages`` through ``agent``, then again under the same offsets (as a crash or
+    a stall-guard seek re-reads a topic from its committed offset); what ``stored`` read
+    after the first pass."""
+    first = None
+    for _ in range(2):
+        async with agent.test_context() as context:
+            for key, value in messages:
+                await context.put(value, key=key, partition=0, wait=False)
+            await wait_for(lambda: stored() is not None)
             await asyncio.sleep(0.5)  # the batch window closes and the batch is handled
+        first = stored() if first is None else first
+    return first
 
-    asyncio.run(feed())
-    stored = dg.asn.table.get("64501")
+
+def test_a_replay_of_network_activity_changes_no_network_state() -> None:
+    """The ASN agent skips, by offset, activity messages its stored state already holds."""
+    dg = consuming("asn_activity")
+    messages = [  # one account's activity in three batches: [account, last_ts, requests, ...]
+        (b"64501", orjson.dumps([[f"acct-{i}", T0 + 60 * i, 3, 900, 0, 0.0, None, 2e3]]))
+        for i in range(3)
+    ]
+    stored = asyncio.run(feed_twice(dg.asn.agent, messages, lambda: dg.asn.table.get("64501")))
     assert AsnState.decode(stored).req_24h > 0 and len(AsnState.decode(stored).accounts) == 3
-    asyncio.run(feed())
     assert dg.counters["replayed.asn_activity"] == len(messages)
     assert dg.asn.table.get("64501") == stored
+
+
+def test_a_replay_of_link_records_changes_no_link_group() -> None:
+    """The link agent skips, by offset, the keys whose stored group already holds a message."""
+    dg = consuming("links")
+    key = "c:fleet-fp"
+    messages = [  # member rows: [account, last_ts, created_ts, output/day, reasoning, cot, ...]
+        (
+            key.encode(),
+            orjson.dumps({key: [[f"acct-{i}", T0 + i, T0 - 3600, 1e5, 0.9, 0.4, "o", 1, 7]]}),
+        )
+        for i in range(4)
+    ]
+    groups = dg.campaigns.link_groups
+    stored = asyncio.run(feed_twice(dg.campaigns.links_agent, messages, lambda: groups.get(key)))
+    assert len(LinkGroup.decode(stored).members) == 4
+    assert dg.counters["replayed.links"] == len(messages)
+    assert groups.get(key) == stored
 
 
 def test_records_are_batched_by_count_without_splitting_a_chunk() -> None:

@@ -200,6 +200,12 @@ def test_link_group_is_bounded_expires_in_event_time_and_round_trips() -> None:
     assert len(group.members) == GROUP_MEMBERS
     assert min(m.last_ts for m in group.members.values()) == T0 + 2 * GROUP_MEMBERS
     assert LinkGroup.decode(group.encode()) == group
+    group.applied_offset = 12
+    assert LinkGroup.decode(group.encode()) == group
+    assert group.holds(12, T0) and not group.holds(13, T0)
+    v3 = group.encode()[:-1]  # before the applied offset
+    v3[0] = 3
+    assert LinkGroup.decode(v3) == replace(group, applied_offset=-1.0)
     group.expire(T0 + 3 * GROUP_MEMBERS + 2 * DAY)
     assert not group.members
 
