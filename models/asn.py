@@ -41,6 +41,26 @@ class AsnActivity:
     account_created_ts: float | None
     account_output_per_day: float  # the account's own 24-h output rate at its last event
 
+    def row(self) -> list[Any]:
+        """The wire layout on the activity topic (pinned by a golden test)."""
+        return [self.account_id, self.last_ts, self.requests, self.output_tokens,
+                self.reasoning, self.cot_sum, self.account_created_ts,
+                self.account_output_per_day]  # fmt: skip
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> AsnActivity:
+        account, last, requests, output, reasoning, cot, created, output_per_day = row
+        return cls(
+            account_id=str(account),
+            last_ts=float(last),
+            requests=int(requests),
+            output_tokens=int(output),
+            reasoning=int(reasoning),
+            cot_sum=float(cot),
+            account_created_ts=None if created is None else float(created),
+            account_output_per_day=float(output_per_day),
+        )
+
 
 @dataclass(slots=True)
 class AsnState:

@@ -49,24 +49,12 @@ class AsnAgent:
     async def publish_activity(self, by_asn: dict[int, list[asn_model.AsnActivity]]) -> None:
         """Called by the account agent once per batch: one message per ASN."""
         for asn, activities in by_asn.items():
-            rows = [
-                [
-                    a.account_id,
-                    a.last_ts,
-                    a.requests,
-                    a.output_tokens,
-                    a.reasoning,
-                    a.cot_sum,
-                    a.account_created_ts,
-                    a.account_output_per_day,
-                ]
-                for a in activities
-            ]
+            rows = [a.row() for a in activities]
             await self._activity.send(key=str(asn).encode(), value=orjson.dumps(rows))
 
     async def handle_event(self, event: EventT[Any]) -> None:
         asn = int(cast(bytes, event.key))
-        activities = [asn_model.AsnActivity(*row) for row in orjson.loads(event.value)]
+        activities = [asn_model.AsnActivity.from_row(row) for row in orjson.loads(event.value)]
         state = asn_model.AsnState.decode(self.table.get(str(asn)))
         offset = event.message.offset
         if state.holds(offset, max((a.last_ts for a in activities), default=0.0)):
