@@ -124,15 +124,9 @@ def create_app(
         settings.links_topic,
         settings.campaign_reports_topic,
     )
-    guard_app(
-        app,
-        frozenset(consumed),
-        # Their agents skip what the account, network and link-group states hold (models.replay).
-        frozenset({settings.topics.requests, settings.asn_activity_topic, settings.links_topic}),
-        counters,
-        broker.reachable,
-        time.monotonic,
-    )
+    # Replay-safe, as the guard needs: their agents skip what their states hold
+    # (models.replay), and the campaign registry folds a report it has seen without change.
+    guard_app(app, frozenset(consumed), counters, broker.reachable, time.monotonic)
 
     async def size_producer_buffer() -> None:
         # A batch writes one table record per account it touched (up to batch_max) plus its

@@ -15,10 +15,10 @@ the broker answers and nothing rebalances or recovers, a partition with records 
 it delivered and nothing delivered for ``STALL_S`` is put back among the partitions the
 consumer fetches (a stream buffer's high-pressure mark or a recovery pause that was never
 lifted leaves it assigned but unfetched) and sought to where delivery stopped: at most the
-last delivered record comes again. A partition of a *replay-safe* topic whose commit has not
-moved for ``STALL_S`` with delivered records beyond it is sought back to the committed offset:
-its records come again and are acked again, and the agent skips what its state already holds
-(``models.replay``). On other topics a commit stall is logged, not replayed.
+last delivered record comes again. A partition whose commit has not moved for ``STALL_S``
+with delivered records beyond it is sought back to the committed offset: its records come
+again and are acked again, and the agent skips what its state already holds
+(``models.replay``), or folds it again without change (the campaign registry).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ StallKind = Literal["delivery", "commit"]
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """What a partition had delivered and committed, and since when each was unchanged."""
+    """What a partition had last delivered and the furthest it had committed, and since
+    when each was unchanged."""
 
     delivered: int | None
     committed: int | None
@@ -88,7 +89,10 @@ class StallGuard:
                 self._seen[tp] = Position(read, done, now, now)
                 continue
             read_since = last.delivered_since if read == last.delivered else now
-            done_since = last.committed_since if done == last.committed else now
+            # Progress is a commit beyond the furthest seen: a seek back to the broker's
+            # committed offset moves the local one back, and must not count as progress.
+            advanced = (done or 0) > (last.committed or 0)
+            done_since = now if advanced else last.committed_since
             last_read = read if read is not None else -1
             if ends.get(tp, 0) > last_read + 1 and now - read_since >= STALL_S:
                 stalls.append(Stall(tp, "delivery"))
@@ -100,7 +104,8 @@ class StallGuard:
             ):
                 stalls.append(Stall(tp, "commit"))
                 done_since = now
-            self._seen[tp] = Position(read, done, read_since, done_since)
+            furthest = max(done or 0, last.committed or 0)
+            self._seen[tp] = Position(read, furthest, read_since, done_since)
         return stalls
 
     def reset(self) -> None:
@@ -153,13 +158,12 @@ def unstick(consumer: Any, tp: Any) -> None:
 def guard_app(
     app: Any,
     topics: frozenset[str],
-    replay_safe: frozenset[str],
     counters: Any,
     reachable: Callable[[], bool],
     clock: Callable[[], float],
 ) -> None:
-    """Run a ``StallGuard`` over ``topics`` on ``app``'s consumer as an app timer; commit
-    stalls are replayed only on ``replay_safe`` topics."""
+    """Run a ``StallGuard`` over ``topics`` on ``app``'s consumer as an app timer. Every one
+    of ``topics`` must be replay-safe: a commit stall is healed by consuming it again."""
     guard = StallGuard(topics, clock)
 
     async def check() -> None:
@@ -179,17 +183,14 @@ def guard_app(
             if stall.kind == "delivery":
                 unstick(consumer, tp)
                 to = seen.delivered if seen.delivered is not None else seen.committed or 0
-            elif tp.topic in replay_safe:
-                to = seen.committed or 0
             else:
-                to = None
+                to = seen.committed or 0
             counters[f"stalls.{stall.kind}"] += 1
             log.warning(
-                "partition stalled" + ("" if to is None else f"; consuming it again from {to}"),
+                f"partition stalled; consuming it again from {to}",
                 stalled_s=STALL_S,
                 **asdict(seen),
             )
-            if to is not None:
-                await consumer.seek(tp, to)
+            await consumer.seek(tp, to)
 
     app.timer(interval=CHECK_EVERY_S, name="stall-guard")(check)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import replace
 
@@ -98,6 +99,26 @@ def test_campaign_ids_are_stable_across_replays() -> None:
         h.feed("p:pm_shared", [hydra_member(i, rng) for i in range(12)])
         ids.append(next(iter(h.registry.campaigns)))
     assert ids[0] == ids[1] and ids[0].startswith("cmp-")
+
+
+def test_a_replayed_report_changes_no_campaign_and_commands_nobody_again() -> None:
+    """The registry folds a report it has seen again without change (members are refreshed,
+    not added; a key's kind counts once), so re-reading its topic after a crash or a stall
+    doubles nothing."""
+    rng = random.Random(3)
+    members = [hydra_member(i, rng) for i in range(20)]
+    h = Harness()
+    reports = [h.feed(key, members) for key in ("t:b0:1234", "p:pm_shared")]
+    tables = (h.registry.campaigns, h.registry.members, h.registry.keys)
+    before = copy.deepcopy(tables)
+    alerts_before = [h.registry.load(c).decision.alert_ts for c in h.registry.campaigns]
+    for evidence in reports:
+        assert evidence is not None
+        update = h.registry.report(evidence, DEFAULT_POLICY)
+        assert update.commands == () and update.joined == ()
+        assert update.decision.alert is None
+    assert tables == before
+    assert [h.registry.load(c).decision.alert_ts for c in h.registry.campaigns] == alerts_before
 
 
 def linked_fleet(seed: int) -> Harness:

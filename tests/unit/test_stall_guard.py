@@ -57,6 +57,18 @@ def test_delivered_records_whose_commit_does_not_move_are_a_commit_stall() -> No
     assert guard.stalled([A, B], read, {A: 61, B: 50}, ends) == [Stall(A, "commit")]
 
 
+def test_a_commit_moved_back_and_forth_is_no_progress() -> None:
+    """A seek to the broker's committed offset moves the local one back; coming back up to
+    where it was is not progress."""
+    now = [0.0]
+    guard = StallGuard(frozenset({"in"}), lambda: now[0])
+    ends = {A: 100}
+    for step, done in enumerate([60, 40, 60, 40, 60, 40, 60]):
+        now[0] = step * STALL_S / 6
+        stalls = guard.stalled([A], {A: 90 + step}, {A: done}, ends)
+    assert stalls == [Stall(A, "commit")]
+
+
 def test_delivery_or_a_reset_restarts_the_clock() -> None:
     now = [0.0]
     guard = StallGuard(frozenset({"in"}), lambda: now[0])
